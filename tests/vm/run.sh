@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# run.sh: oomcast's end-to-end cases inside a real Linux 6.1 kernel with cgroup v2 and the
+# memory controller, under qemu with software emulation (no KVM on these machines).
+# The host kernel binds the memory controller to cgroup v1; this is where v2 gets tested.
+#
+# Usage: tests/vm/run.sh [CASE...]     cases: kernel leak cache high (default: all of them)
+#   kernel  the VM itself, no oomcast: cgroup v2 memory controller, BTF, tracefs, a real OOM kill
+#   leak    steady leak into memory.max: forecast first, lead within 0.8x..1.5x the horizon
+#   cache   a reader streaming a file 4x its cgroup's limit: no forecast
+#   high    memory.high below memory.max: forecast before the kill or the throttling
+# Output: one line per case on stdout, `ok - vm_<case>` or `not ok - vm_<case> # reason`,
+# plus `vm_boot` for the VM itself; details on stderr; the serial console is kept in
+# build/vm/console.log. Exit 0 only when every line is ok. Never passes silently: a VM that
+# does not boot, a kernel that cannot be fetched or a guest that stops early is a `not ok`.
+# Environment: BUILD (default build), VM_TIMEOUT (seconds for the whole VM, default 900).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+BUILD=${BUILD:-$root/build}
+case $BUILD in /*) ;; *) BUILD=$root/$BUILD ;; esac
+export BUILD
+vm=$BUILD/vm
+timeout_s=${VM_TIMEOUT:-900}
+
+cases=("$@")
+[ ${#cases[@]} -gt 0 ] || cases=(kernel leak cache high)
+for c in "${cases[@]}"; do
+	case $c in kernel | leak | cache | high) ;; *) echo "run.sh: unknown case '$c'" >&2; exit 2 ;; esac
+done
+
+failed=0
+report() { # report CASE ok|notok [REASON]
+	if [ "$2" = ok ]; then
+		echo "ok - vm_$1"
+	else
+		echo "not ok - vm_$1${3:+ # $3}"
+		failed=1
+	fi
+}
+# Every requested case gets a line even when the VM never ran, so that nothing is lost from
+# the runner's count.
+all_fail() {
+	report boot notok "$1"
+	for c in "${cases[@]}"; do report "$c" notok "VM did not run"; done
+	exit 1
+}
+
+needs_oomcast=0
+for c in "${cases[@]}"; do [ "$c" = kernel ] || needs_oomcast=1; done
+if [ $needs_oomcast = 1 ] && [ ! -x "$BUILD/oomcast" ]; then
+	echo "run.sh: $BUILD/oomcast is missing: run 'make' first (or run only the 'kernel' case)" >&2
+	all_fail "build/oomcast missing: run make"
+fi
+# The workload is static and cheap to build; the Makefile knows how.
+if [ ! -x "$BUILD/workloads/leak" ]; then
+	make -s -C "$root" BUILD="$BUILD" "$BUILD/workloads/leak" >&2 ||
+		all_fail "cannot build the leak workload"
+fi
+for tool in qemu-system-x86_64 cpio gzip mke2fs apt-get dpkg; do
+	command -v "$tool" >/dev/null || all_fail "$tool missing (scripts/deps.sh installs it)"
+done
+
+if ! "$here/build-image.sh"; then
+	all_fail "image build failed (kernel fetch or initramfs; see stderr)"
+fi
+
+console=$vm/console.log
+results=$vm/results.log
+rm -f "$console" "$results"
+append="console=ttyS0 panic=-1 quiet vmcases=$(
+	IFS=,
+	echo "${cases[*]}"
+)"
+echo "run.sh: booting $(cat "$vm/kernel.version") (tcg, bound ${timeout_s}s), cases: ${cases[*]}" >&2
+t0=$(date +%s.%N)
+rc=0
+# ttyS0 (the console, kernel messages included) and ttyS1 (results only, written by the guest
+# script alone) go to two files. -nic none: the guest has no network. -no-reboot with panic=-1:
+# a kernel panic ends qemu at once instead of looping. The data disk is read-only so the cached
+# image is never modified.
+timeout -k 10 "$timeout_s" qemu-system-x86_64 \
+	-accel tcg,thread=multi -m 1024 -smp 2 -nographic -no-reboot -nic none -monitor none \
+	-kernel "$vm/vmlinuz" -initrd "$vm/initramfs.cpio.gz" -append "$append" \
+	-drive "file=$vm/data.ext2,format=raw,if=virtio,readonly=on" \
+	-serial "file:$console" -serial "file:$results" \
+	</dev/null >"$vm/qemu.log" 2>&1 || rc=$?
+t1=$(date +%s.%N)
+echo "run.sh: qemu exited with $rc after $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b - a}') s" >&2
+
+# Result lines from the guest, without the tty's carriage returns.
+res=$(tr -d '\r' <"$results" 2>/dev/null || true)
+grep '^OOMCAST-VM # ' <<<"$res" | sed 's/^OOMCAST-VM # /vm: /' >&2 || true
+
+if ! grep -qx 'OOMCAST-VM booted' <<<"$res"; then
+	echo "run.sh: the guest never started its tests; console tail:" >&2
+	tail -n 30 "$console" >&2 2>/dev/null || true
+	cat "$vm/qemu.log" >&2 2>/dev/null || true
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then why="timed out after ${timeout_s}s before the guest started"
+	else why="guest did not boot (qemu exit $rc; see build/vm/console.log)"; fi
+	all_fail "$why"
+fi
+if grep -qx 'OOMCAST-VM done' <<<"$res"; then
+	report boot ok
+else
+	echo "run.sh: the guest stopped before the end; console tail:" >&2
+	tail -n 30 "$console" >&2 2>/dev/null || true
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then report boot notok "timed out after ${timeout_s}s"
+	else report boot notok "guest stopped early (qemu exit $rc; see build/vm/console.log)"; fi
+fi
+for c in "${cases[@]}"; do
+	if grep -qx "OOMCAST-VM ok vm_$c" <<<"$res"; then
+		report "$c" ok
+	elif line=$(grep -m1 "^OOMCAST-VM not ok vm_$c: " <<<"$res"); then
+		report "$c" notok "${line#OOMCAST-VM not ok vm_"$c": }"
+	else
+		report "$c" notok "no result from the guest"
+	fi
+done
+exit "$failed"
