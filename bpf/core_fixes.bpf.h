@@ -1,0 +1,58 @@
+/* core_fixes.bpf.h: every CO-RE compatibility shim oomcast needs, one place, each naming
+ * the kernel change it covers. Nothing else in bpf/ may read a field whose layout moved. */
+#ifndef OOMCAST_CORE_FIXES_BPF_H
+#define OOMCAST_CORE_FIXES_BPF_H
+
+#include <vmlinux.h>
+#include <bpf/bpf_core_read.h>
+
+/* Linux 5.5 (commit 67c0496e87d1 "kernfs: convert kernfs_node->id from union kernfs_node_id
+ * to u64") made kn->id a plain u64. Before it, id was a union whose .id member held the same
+ * 64-bit value (ino in the low half). */
+union kernfs_node_id___old {
+	struct {
+		u32 ino;
+		u32 generation;
+	};
+	u64 id;
+} __attribute__((preserve_access_index));
+
+struct kernfs_node___old {
+	union kernfs_node_id___old id;
+} __attribute__((preserve_access_index));
+
+static __always_inline u64 oc_kernfs_id(struct kernfs_node *kn)
+{
+	if (bpf_core_type_exists(union kernfs_node_id___old))
+		return BPF_CORE_READ((struct kernfs_node___old *)kn, id.id);
+	return BPF_CORE_READ(kn, id);
+}
+
+/* The memory controller's subsystem index differs with the kernel's config (which other
+ * controllers are built in), so it is read from the running kernel's enum, not hard-coded. */
+static __always_inline int oc_memory_cgrp_id(void)
+{
+	return bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+}
+
+/* Linux 6.2 (commit f1a7941243c1 "mm: convert mm's rss stats into percpu_counter") made
+ * mm->rss_stat an array of percpu_counter; before, it was struct mm_rss_stat with an
+ * atomic_long_t count[] array. Both give an approximate page count, which is all we need. */
+struct mm_rss_stat___old {
+	atomic_long_t count[4];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___old {
+	struct mm_rss_stat___old rss_stat;
+} __attribute__((preserve_access_index));
+
+static __always_inline s64 oc_mm_rss(struct mm_struct *mm, int member)
+{
+	if (member < 0 || member > 3)
+		return 0;
+	if (bpf_core_type_exists(struct mm_rss_stat___old))
+		return BPF_CORE_READ((struct mm_struct___old *)mm, rss_stat.count[member].counter);
+	return BPF_CORE_READ(mm, rss_stat[member].count);
+}
+
+#endif

@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: GPL-2.0
+/* oomcast.bpf.c: the kernel side: sampled page-allocation accounting per memory cgroup and
+ * per task, address-space growth from mmap/munmap/brk, the in-kernel tripwire, and the OOM
+ * path (reclaim at the limit, victims, oom_score_adj), pushed to userspace as records. */
+#include <vmlinux.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "core_fixes.bpf.h"
+#include "oomcast.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by the loader before load (rodata). sample_bytes must be a power of two. */
+const volatile __u64 sample_bytes = 256 * 1024;
+const volatile __u32 page_shift = 12;
+const volatile __u64 summary_gap_ns = 100000000ULL;  /* per-cgroup SUMMARY at most 10/s */
+const volatile __u64 trip_gap_ns = 50000000ULL;      /* per-cgroup TRIP at most 20/s */
+const volatile __u64 reclaim_gap_ns = 100000000ULL;  /* per-cgroup RECLAIM at most 10/s */
+const volatile __u64 rate_window_ns = 250000000ULL;  /* rate is measured over >= 250 ms */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OC_MAX_CGROUPS);
+	__type(key, __u64);
+	__type(value, struct oc_cgroup);
+} cgroups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OC_MAX_CGROUPS);
+	__type(key, __u64);
+	__type(value, __u64);
+} trips SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, OC_MAX_TASKS);
+	__type(key, __u32);
+	__type(value, struct oc_task);
+} tasks SEC(".maps");
+
+/* Bytes allocated on this CPU since the last sample. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} sample_acc SEC(".maps");
+
+struct oc_health {
+	__u64 samples;          /* sampled allocations taken */
+	__u64 rb_drops;         /* records lost because the ring buffer was full */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct oc_health);
+} health SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+static __always_inline struct oc_health *health_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&health, &zero);
+}
+
+static __always_inline struct oc_rec *rec_reserve(__u32 type, __u64 now)
+{
+	struct oc_rec *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	struct oc_health *h;
+
+	if (!r) {
+		h = health_get();
+		if (h)
+			h->rb_drops++;
+		return NULL;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	r->type = type;
+	r->ts_ns = now;
+	return r;
+}
+
+static __always_inline struct cgroup_subsys_state *task_memcg_css(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, cgroups, subsys[oc_memory_cgrp_id()]);
+}
+
+static __always_inline __u64 css_id(struct cgroup_subsys_state *css)
+{
+	return oc_kernfs_id(BPF_CORE_READ(css, cgroup, kn));
+}
+
+/* The memcg's own page counter: the same number memory.usage_in_bytes / memory.current show. */
+static __always_inline __u64 css_usage_bytes(struct cgroup_subsys_state *css)
+{
+	struct mem_cgroup *memcg;
+
+	memcg = (void *)css - bpf_core_field_offset(struct mem_cgroup, css);
+	return (__u64)BPF_CORE_READ(memcg, memory.usage.counter) << page_shift;
+}
+
+/* EWMA of bytes/s over windows of at least rate_window_ns; a stale rate (no credit for a
+ * while) is aged out by userspace, which sees win_start_ns. Races between CPUs can lose a
+ * window's bytes in the rate (never in the cumulative counters, which are atomic). */
+static __always_inline void rate_update(__u64 *rate, __u64 *win_start, __u64 *win_bytes,
+					__u64 credit, __u64 now)
+{
+	__u64 dt, inst;
+
+	if (*win_start == 0 || now < *win_start) {
+		*win_start = now;
+		*win_bytes = credit;
+		return;
+	}
+	*win_bytes += credit;
+	dt = now - *win_start;
+	if (dt < rate_window_ns)
+		return;
+	inst = *win_bytes * 1000 / (dt / 1000000);
+	/* After an idle gap the old rate says nothing about now: restart from this window. */
+	*rate = dt > 4 * rate_window_ns || *rate == 0 ? inst : (*rate + inst) / 2;
+	*win_start = now;
+	*win_bytes = 0;
+}
+
+static __always_inline void emit_cgroup(__u32 type, __u64 id, struct cgroup_subsys_state *css,
+					__u64 now, __u64 a, __u64 b)
+{
+	struct oc_rec *r = rec_reserve(type, now);
+
+	if (!r)
+		return;
+	r->cgroup_id = id;
+	r->usage_bytes = css_usage_bytes(css);
+	r->a = a;
+	r->b = b;
+	r->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	bpf_ringbuf_submit(r, 0);
+}
+
+static __always_inline void credit_cgroup(struct oc_cgroup *c, __u64 id,
+					  struct cgroup_subsys_state *css, __u64 credit,
+					  __u64 now)
+{
+	__u64 usage, *trip;
+
+	__sync_fetch_and_add(&c->alloc_bytes, credit);
+	rate_update(&c->rate_bps, &c->win_start_ns, &c->win_bytes, credit, now);
+
+	if (now - c->last_trip_ns >= trip_gap_ns) {
+		trip = bpf_map_lookup_elem(&trips, &id);
+		if (trip && *trip && (usage = css_usage_bytes(css)) >= *trip) {
+			c->last_trip_ns = now;
+			c->last_summary_ns = now;
+			emit_cgroup(OC_REC_TRIP, id, css, now, *trip, c->rate_bps);
+			return;
+		}
+	}
+	if (now - c->last_summary_ns >= summary_gap_ns) {
+		c->last_summary_ns = now;
+		emit_cgroup(OC_REC_SUMMARY, id, css, now, c->alloc_bytes, c->rate_bps);
+	}
+}
+
+static __always_inline void credit_task(struct task_struct *task, __u64 own_id, __u64 watched,
+					__u64 credit, __s64 mapped, __u64 now)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct oc_task *t = bpf_map_lookup_elem(&tasks, &tgid);
+
+	if (!t) {
+		struct oc_task nt = {};
+
+		nt.oom_score_adj = BPF_CORE_READ(task, signal, oom_score_adj);
+		BPF_CORE_READ_STR_INTO(&nt.comm, task, group_leader, comm);
+		bpf_map_update_elem(&tasks, &tgid, &nt, BPF_NOEXIST);
+		t = bpf_map_lookup_elem(&tasks, &tgid);
+		if (!t)
+			return;
+	}
+	t->cgroup_id = own_id;
+	t->watched_id = watched;
+	t->last_ns = now;
+	if (credit) {
+		__sync_fetch_and_add(&t->alloc_bytes, credit);
+		rate_update(&t->rate_bps, &t->win_start_ns, &t->win_bytes, credit, now);
+	}
+	if (mapped)
+		__sync_fetch_and_add(&t->mapped_bytes, mapped);
+}
+
+enum oc_credit_kind { OC_ALLOC, OC_MMAP, OC_MUNMAP, OC_BRK };
+
+/* Credit the current task's memcg and every watched ancestor (a pod's limit covers its
+ * containers). Returns how many watched cgroups were credited. */
+static __always_inline int credit_current(enum oc_credit_kind kind, __s64 bytes)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct cgroup_subsys_state *css = task_memcg_css(task);
+	__u64 now = bpf_ktime_get_ns(), own_id = 0, first = 0, id;
+	struct oc_cgroup *c;
+	int i, hits = 0;
+
+	for (i = 0; i < OC_MAX_DEPTH && css; i++) {
+		id = css_id(css);
+		if (i == 0)
+			own_id = id;
+		c = bpf_map_lookup_elem(&cgroups, &id);
+		if (c) {
+			if (!hits++)
+				first = id;
+			if (kind == OC_ALLOC)
+				credit_cgroup(c, id, css, bytes, now);
+			else if (kind == OC_MMAP)
+				__sync_fetch_and_add(&c->mmap_bytes, bytes);
+			else if (kind == OC_MUNMAP)
+				__sync_fetch_and_add(&c->munmap_bytes, bytes);
+			else
+				__sync_fetch_and_add(&c->brk_bytes, bytes);
+		}
+		css = BPF_CORE_READ(css, parent);
+	}
+	if (hits)
+		credit_task(task, own_id, first, kind == OC_ALLOC ? bytes : 0,
+			    kind == OC_ALLOC ? 0 : (kind == OC_MUNMAP ? -bytes : bytes), now);
+	return hits;
+}
+
+/* The hot path: one per-CPU add and compare per page allocation. Every sample_bytes
+ * allocated on a CPU, the task that crosses the boundary is charged the whole period
+ * (byte sampling, as heap profilers do): unbiased for rates, and the costly attribution
+ * runs once per 64 pages instead of once per page. */
+static __always_inline int on_page_alloc(unsigned int order)
+{
+	__u32 zero = 0;
+	__u64 *acc = bpf_map_lookup_elem(&sample_acc, &zero), v, credit;
+	struct oc_health *h;
+
+	if (!acc)
+		return 0;
+	v = *acc + ((__u64)1 << (page_shift + order));
+	if (v < sample_bytes) {
+		*acc = v;
+		return 0;
+	}
+	credit = v & ~(sample_bytes - 1);
+	*acc = v & (sample_bytes - 1);
+	h = health_get();
+	if (h)
+		h->samples++;
+	return credit_current(OC_ALLOC, credit);
+}
+
+SEC("tp_btf/mm_page_alloc")
+int BPF_PROG(oc_page_alloc_btf, struct page *page, unsigned int order)
+{
+	on_page_alloc(order);
+	return 0;
+}
+
+SEC("tracepoint/kmem/mm_page_alloc")
+int oc_page_alloc_tp(struct trace_event_raw_mm_page_alloc *ctx)
+{
+	on_page_alloc(BPF_CORE_READ(ctx, order));
+	return 0;
+}
+
+/* Address-space growth: a leading indicator (allocators map before they touch). Only
+ * writable mappings count: runtimes reserve large PROT_NONE ranges they may never use. */
+SEC("tracepoint/syscalls/sys_enter_mmap")
+int oc_mmap(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 len = BPF_CORE_READ(ctx, args[1]), prot = BPF_CORE_READ(ctx, args[2]);
+
+	if (prot & 2 /* PROT_WRITE */)
+		credit_current(OC_MMAP, len);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_munmap")
+int oc_munmap(struct trace_event_raw_sys_enter *ctx)
+{
+	credit_current(OC_MUNMAP, BPF_CORE_READ(ctx, args[1]));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_brk")
+int oc_brk(struct trace_event_raw_sys_enter *ctx)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__u64 want = BPF_CORE_READ(ctx, args[0]);
+	__u64 cur = BPF_CORE_READ(task, mm, brk);
+
+	if (want && cur && want != cur)
+		credit_current(OC_BRK, (__s64)(want - cur));
+	return 0;
+}
+
+/* Reclaim inside a memcg: the cgroup is at its limit (or memory.high) and the kernel is
+ * taking pages back before it can charge more. Counted always; a record at most 10/s. */
+SEC("tp_btf/mm_vmscan_memcg_reclaim_begin")
+int BPF_PROG(oc_memcg_reclaim)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct cgroup_subsys_state *css = task_memcg_css(task);
+	__u64 now = bpf_ktime_get_ns(), id;
+	struct oc_cgroup *c;
+	int i;
+
+	for (i = 0; i < OC_MAX_DEPTH && css; i++) {
+		id = css_id(css);
+		c = bpf_map_lookup_elem(&cgroups, &id);
+		if (c) {
+			__sync_fetch_and_add(&c->reclaim_count, 1);
+			if (now - c->last_reclaim_ns >= reclaim_gap_ns) {
+				c->last_reclaim_ns = now;
+				emit_cgroup(OC_REC_RECLAIM, id, css, now, c->reclaim_count, 0);
+			}
+		}
+		css = BPF_CORE_READ(css, parent);
+	}
+	return 0;
+}
+
+/* Victim: the nearest watched cgroup of `css`, or its own memcg when none is watched. */
+static __always_inline void emit_victim(struct cgroup_subsys_state *css, __u32 pid,
+					__s32 adj, __u64 rss_pages, const char *comm_src,
+					bool comm_kernel)
+{
+	__u64 now = bpf_ktime_get_ns(), id, own = 0, hit = 0;
+	struct cgroup_subsys_state *hit_css = css;
+	struct oc_cgroup *c;
+	struct oc_rec *r;
+	int i;
+
+	for (i = 0; i < OC_MAX_DEPTH && css; i++) {
+		id = css_id(css);
+		if (i == 0)
+			own = id;
+		c = bpf_map_lookup_elem(&cgroups, &id);
+		if (c) {
+			__sync_fetch_and_add(&c->victims, 1);
+			if (!hit) {
+				hit = id;
+				hit_css = css;
+			}
+		}
+		css = BPF_CORE_READ(css, parent);
+	}
+	r = rec_reserve(OC_REC_VICTIM, now);
+	if (!r)
+		return;
+	r->cgroup_id = hit ? hit : own;
+	r->usage_bytes = hit_css ? css_usage_bytes(hit_css) : 0;
+	r->a = own;
+	r->b = rss_pages;
+	r->pid = pid;
+	r->oom_score_adj = adj;
+	if (comm_kernel)
+		bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), comm_src);
+	bpf_ringbuf_submit(r, 0);
+}
+
+/* Linux >= 6.8 passes the victim task (commit 72ba14deb40a "mm: oom: add more information
+ * to mark_victim tracepoint"); the loader picks this variant when BTF shows that prototype. */
+SEC("tp_btf/mark_victim")
+int BPF_PROG(oc_victim_btf, struct task_struct *victim)
+{
+	struct mm_struct *mm = BPF_CORE_READ(victim, mm);
+	__u64 rss = 0;
+
+	if (mm)
+		rss = oc_mm_rss(mm, 0) + oc_mm_rss(mm, 1) + oc_mm_rss(mm, 3);
+	emit_victim(task_memcg_css(victim), BPF_CORE_READ(victim, tgid),
+		    BPF_CORE_READ(victim, signal, oom_score_adj), rss, victim->comm, true);
+	return 0;
+}
+
+/* Older kernels pass only the pid. A memcg OOM runs in the context of the task whose
+ * charge failed, which is inside the OOMing cgroup, so its memcg names the cgroup. */
+SEC("tracepoint/oom/mark_victim")
+int oc_victim_tp(struct trace_event_raw_mark_victim *ctx)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__s32 adj = -1001;  /* unknown: userspace fills it from what it saw */
+
+	if (bpf_core_field_exists(ctx->oom_score_adj))
+		adj = BPF_CORE_READ(ctx, oom_score_adj);
+	emit_victim(task_memcg_css(task), BPF_CORE_READ(ctx, pid), adj, 0, NULL, false);
+	return 0;
+}
+
+SEC("tp_btf/oom_score_adj_update")
+int BPF_PROG(oc_score_adj, struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__s32 adj = BPF_CORE_READ(task, signal, oom_score_adj);
+	struct oc_task *t = bpf_map_lookup_elem(&tasks, &tgid);
+	struct oc_rec *r;
+
+	if (t)
+		t->oom_score_adj = adj;
+	r = rec_reserve(OC_REC_SCORE_ADJ, bpf_ktime_get_ns());
+	if (!r)
+		return 0;
+	r->pid = tgid;
+	r->oom_score_adj = adj;
+	r->cgroup_id = css_id(task_memcg_css(task));
+	BPF_CORE_READ_STR_INTO(&r->comm, task, comm);
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+/* Optional (--task-rss): exact per-task RSS. Off by default: kmem/rss_stat fires once per
+ * page faulted in, so it costs at least an empty program's worth per page again. */
+SEC("tp_btf/rss_stat")
+int BPF_PROG(oc_rss_stat, struct mm_struct *mm, int member)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct oc_task *t = bpf_map_lookup_elem(&tasks, &tgid);
+
+	if (t && member >= 0 && member < 4)
+		t->rss_pages[member & 3] = oc_mm_rss(mm, member);
+	return 0;
+}
+
+/* Test entry points (BPF_PROG_TEST_RUN; never attached): feed synthetic input to the same
+ * inline code the hooks run, in the context of the calling task. */
+SEC("raw_tp")
+int oc_test_page_alloc(__u64 *ctx)
+{
+	return on_page_alloc((unsigned int)ctx[0]);
+}
+
+SEC("raw_tp")
+int oc_test_rate(__u64 *ctx)
+{
+	/* ctx: [0] credit, [1] now; state lives in the cgroup entry with id ctx[2]. */
+	__u64 id = ctx[2];
+	struct oc_cgroup *c = bpf_map_lookup_elem(&cgroups, &id);
+
+	if (!c)
+		return -1;
+	rate_update(&c->rate_bps, &c->win_start_ns, &c->win_bytes, ctx[0], ctx[1]);
+	return 0;
+}

@@ -1,0 +1,352 @@
+/* engine.c: observations in, events out: per-cgroup forecaster state and the episode
+ * state machine (forecast once, clear when calm, oom_kill with the lead, stall). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "engine.h"
+
+#define ENG_TRIP_IDLE 0.10      /* idle cgroup: wake when risk is within 10% of the limit */
+
+void eng_init(struct engine *e, const struct eng_params *p, eng_emit_fn emit, void *arg)
+{
+	memset(e, 0, sizeof(*e));
+	e->p = *p;
+	e->emit = emit;
+	e->emit_arg = arg;
+}
+
+void eng_free(struct engine *e)
+{
+	struct eng_cgroup *c, *n;
+
+	for (c = e->cgroups; c; c = n) {
+		n = c->next;
+		free(c);
+	}
+	e->cgroups = NULL;
+	e->ncgroups = 0;
+}
+
+struct eng_cgroup *eng_find(struct engine *e, uint64_t id)
+{
+	struct eng_cgroup *c;
+
+	for (c = e->cgroups; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+const char *ev_kind_name(enum ev_kind k)
+{
+	static const char *const names[] = {
+		[EV_READY] = "ready", [EV_FORECAST] = "forecast", [EV_CLEAR] = "clear",
+		[EV_OOM_KILL] = "oom_kill", [EV_STALL] = "stall", [EV_STALL_END] = "stall_end",
+		[EV_CGROUP_ADD] = "watch", [EV_CGROUP_DEL] = "unwatch", [EV_STOP] = "stop",
+	};
+
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) && names[k] ? names[k] : "unknown";
+}
+
+static void ev_base(struct oc_event *ev, enum ev_kind kind, double t, const struct eng_cgroup *c)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ev->time = t;
+	ev->lead_seconds = NAN;
+	ev->eta_seconds = NAN;
+	ev->oom_score_adj = -1001;
+	if (!c)
+		return;
+	ev->cgroup_id = c->id;
+	ev->cgroup = c->path;
+	ev->labels = &c->labels;
+	ev->usage_bytes = c->sample.usage;
+	ev->limit_bytes = c->sample.limit;
+	ev->reclaimable_bytes = c->sample.reclaimable;
+}
+
+static int task_cmp(const void *a, const void *b)
+{
+	const struct obs_task *x = a, *y = b;
+
+	return (x->rate < y->rate) - (x->rate > y->rate);
+}
+
+static void fill_top(struct oc_event *ev, struct eng_cgroup *c)
+{
+	struct obs_task sorted[32];
+	int i;
+
+	memcpy(sorted, c->tasks, c->ntasks * sizeof(sorted[0]));
+	qsort(sorted, c->ntasks, sizeof(sorted[0]), task_cmp);
+	for (i = 0; i < c->ntasks && ev->ntop < ENG_TOP_TASKS; i++) {
+		struct ev_task *t = &ev->top[ev->ntop++];
+
+		t->pid = sorted[i].pid;
+		memcpy(t->comm, sorted[i].comm, sizeof(t->comm));
+		t->rate = sorted[i].rate;
+		t->mapped = sorted[i].mapped;
+		t->oom_score_adj = sorted[i].oom_score_adj;
+	}
+}
+
+static void emit(struct engine *e, const struct oc_event *ev)
+{
+	if (e->emit)
+		e->emit(ev, e->emit_arg);
+}
+
+static void on_add(struct engine *e, const struct obs *o)
+{
+	struct eng_cgroup *c = eng_find(e, o->cg);
+	struct oc_event ev;
+
+	if (c)
+		return;         /* re-announced after a record rotation */
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	c->id = o->cg;
+	c->version = o->add.version;
+	memcpy(c->path, o->add.path, sizeof(c->path));
+	c->path[sizeof(c->path) - 1] = 0;
+	cg_labels(c->path, &c->labels);
+	fc_init(&c->fc);
+	c->forecast_t = c->last_forecast_t = c->calm_since = NAN;
+	c->next = e->cgroups;
+	e->cgroups = c;
+	e->ncgroups++;
+	ev_base(&ev, EV_CGROUP_ADD, o->t, c);
+	emit(e, &ev);
+}
+
+static void on_del(struct engine *e, const struct obs *o)
+{
+	struct eng_cgroup **pp, *c;
+	struct oc_event ev;
+
+	for (pp = &e->cgroups; (c = *pp); pp = &c->next) {
+		if (c->id != o->cg)
+			continue;
+		ev_base(&ev, EV_CGROUP_DEL, o->t, c);
+		emit(e, &ev);
+		*pp = c->next;
+		free(c);
+		e->ncgroups--;
+		return;
+	}
+}
+
+static void end_episode(struct eng_cgroup *c)
+{
+	c->state = CG_OK;
+	c->forecast_t = NAN;
+	c->calm_since = NAN;
+}
+
+static void on_sample(struct engine *e, const struct obs *o)
+{
+	struct eng_cgroup *c = eng_find(e, o->cg);
+	const struct fc_params *fp = &e->p.fc;
+	struct fc_input in;
+	struct oc_event ev;
+
+	if (!c)
+		return;
+	c->sample = o->sample;
+	c->sample_t = o->t;
+	in = (struct fc_input){ o->t, o->sample.usage, o->sample.limit, o->sample.reclaimable,
+				o->sample.kernel_rate };
+	fc_observe(&c->fc, fp, &in, &c->last);
+
+	if (c->state == CG_OK && c->last.mode != FC_NONE && c->last.eta <= fp->horizon) {
+		c->state = CG_FORECAST;
+		c->forecast_t = c->last_forecast_t = o->t;
+		c->calm_since = NAN;
+		c->forecasts++;
+		ev_base(&ev, EV_FORECAST, o->t, c);
+		ev.eta_seconds = c->last.eta;
+		ev.rate_bps = c->last.slope;
+		ev.confidence = c->last.confidence;
+		ev.method = fc_mode_name(c->last.mode);
+		fill_top(&ev, c);
+		emit(e, &ev);
+		return;
+	}
+	if (c->state != CG_FORECAST)
+		return;
+	if (!(c->last.eta > fp->clear_factor * fp->horizon)) {
+		c->calm_since = NAN;
+		return;
+	}
+	if (isnan(c->calm_since))
+		c->calm_since = o->t;
+	if (o->t - c->calm_since >= fp->clear_hold) {
+		ev_base(&ev, EV_CLEAR, o->t, c);
+		ev.eta_seconds = c->last.eta;
+		ev.rate_bps = c->last.slope;
+		ev.method = fc_mode_name(c->last.mode);
+		end_episode(c);
+		emit(e, &ev);
+	}
+}
+
+static void on_task(struct engine *e, const struct obs *o)
+{
+	struct eng_cgroup *c = eng_find(e, o->cg);
+	int i, low = 0;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->ntasks; i++) {
+		if (c->tasks[i].pid == o->task.pid) {
+			c->tasks[i] = o->task;
+			return;
+		}
+		if (c->tasks[i].rate < c->tasks[low].rate)
+			low = i;
+	}
+	if (c->ntasks < (int)(sizeof(c->tasks) / sizeof(c->tasks[0])))
+		c->tasks[c->ntasks++] = o->task;
+	else if (o->task.rate > c->tasks[low].rate)
+		c->tasks[low] = o->task;
+}
+
+static int32_t adj_lookup(const struct engine *e, uint32_t pid)
+{
+	int i;
+
+	for (i = 0; i < e->nadj; i++)
+		if (e->adj[i].pid == pid)
+			return e->adj[i].adj;
+	return -1001;
+}
+
+static void on_score_adj(struct engine *e, const struct obs *o)
+{
+	int i, n = sizeof(e->adj) / sizeof(e->adj[0]);
+	struct eng_cgroup *c = eng_find(e, o->cg);
+
+	for (i = 0; i < e->nadj; i++)
+		if (e->adj[i].pid == o->task.pid)
+			break;
+	if (i == e->nadj) {
+		if (e->nadj == n) {
+			memmove(e->adj, e->adj + 1, (n - 1) * sizeof(e->adj[0]));
+			i = n - 1;
+		} else {
+			e->nadj++;
+		}
+	}
+	e->adj[i].pid = o->task.pid;
+	e->adj[i].adj = o->task.oom_score_adj;
+	for (i = 0; c && i < c->ntasks; i++)
+		if (c->tasks[i].pid == o->task.pid)
+			c->tasks[i].oom_score_adj = o->task.oom_score_adj;
+}
+
+static void on_victim(struct engine *e, const struct obs *o)
+{
+	struct eng_cgroup *c = eng_find(e, o->cg);
+	struct oc_event ev;
+
+	if (!c)
+		return;         /* a victim outside every watched cgroup: not ours to report */
+	ev_base(&ev, EV_OOM_KILL, o->t, c);
+	if (o->victim.usage)
+		ev.usage_bytes = o->victim.usage;
+	ev.pid = o->victim.pid;
+	memcpy(ev.comm, o->victim.comm, sizeof(ev.comm));
+	ev.oom_score_adj = o->victim.oom_score_adj;
+	if (ev.oom_score_adj == -1001)
+		ev.oom_score_adj = adj_lookup(e, o->victim.pid);
+	ev.victim_rss = o->victim.rss;
+	if (c->state == CG_FORECAST)
+		ev.lead_seconds = o->t - c->forecast_t;
+	ev.method = fc_mode_name(c->last.mode);
+	c->kills++;
+	end_episode(c);
+	fc_init(&c->fc);        /* the kill resets the cgroup's history: a new life starts */
+	emit(e, &ev);
+}
+
+static int v2_stalled(const struct eng_cgroup *c, const struct obs_oom_state *s)
+{
+	uint64_t cap = c->sample.high < c->sample.limit ? c->sample.high : c->sample.limit;
+
+	return s->psi_full_avg10 >= 20.0 && cap && c->sample.usage >= cap - cap / 50;
+}
+
+static void on_oom_state(struct engine *e, const struct obs *o)
+{
+	struct eng_cgroup *c = eng_find(e, o->cg);
+	int was, now;
+	struct oc_event ev;
+
+	if (!c)
+		return;
+	was = c->state == CG_STALLED;
+	now = c->version == CG_V2 ? v2_stalled(c, &o->oom) : o->oom.under_oom;
+	c->oom = o->oom;
+	c->have_oom = 1;
+	if (now == was)
+		return;
+	if (now) {
+		ev_base(&ev, EV_STALL, o->t, c);
+		ev.reason = c->version == CG_V2 ? "tasks throttled at memory.high/max (PSI full)"
+			: o->oom.oom_kill_disable ? "under_oom with oom_kill_disable: tasks wait at the limit"
+			: "under_oom: the cgroup is out of memory";
+		if (!isnan(c->forecast_t))
+			ev.lead_seconds = o->t - c->forecast_t;
+		c->state = CG_STALLED;
+		c->stalls++;
+	} else {
+		ev_base(&ev, EV_STALL_END, o->t, c);
+		end_episode(c);
+		fc_init(&c->fc);
+	}
+	emit(e, &ev);
+}
+
+void eng_feed(struct engine *e, const struct obs *o)
+{
+	struct eng_cgroup *c;
+	struct oc_event ev;
+
+	e->now = o->t;
+	switch (o->kind) {
+	case OBS_READY:
+		ev_base(&ev, EV_READY, o->t, NULL);
+		ev.ncgroups = e->ncgroups;
+		emit(e, &ev);
+		break;
+	case OBS_CGROUP_ADD: on_add(e, o); break;
+	case OBS_CGROUP_DEL: on_del(e, o); break;
+	case OBS_SAMPLE: on_sample(e, o); break;
+	case OBS_TASK: on_task(e, o); break;
+	case OBS_VICTIM: on_victim(e, o); break;
+	case OBS_OOM_STATE: on_oom_state(e, o); break;
+	case OBS_SCORE_ADJ: on_score_adj(e, o); break;
+	case OBS_RECLAIM:
+		c = eng_find(e, o->cg);
+		if (c)
+			c->reclaims = o->reclaim.count;
+		break;
+	case OBS_END:
+		ev_base(&ev, EV_STOP, o->t, NULL);
+		emit(e, &ev);
+		break;
+	}
+}
+
+uint64_t eng_trip_bytes(const struct eng_cgroup *c, double horizon)
+{
+	double limit = (double)c->sample.limit, slope = c->last.slope, risk_at;
+
+	if (c->state != CG_OK || !c->sample.limit || c->sample.limit == UINT64_MAX)
+		return 0;
+	risk_at = slope > 0 ? limit - slope * horizon : limit * (1 - ENG_TRIP_IDLE);
+	risk_at = fmax(risk_at, limit * 0.5);
+	return (uint64_t)(risk_at + (double)c->sample.reclaimable);
+}

@@ -1,0 +1,166 @@
+/* engine.h: the pure core shared by `run` and `replay`: a stream of observations in,
+ * events out. Everything the daemon decides goes through here, so a record of the
+ * observations replays to the very same events. No I/O, no clock, no globals. */
+#ifndef OOMCAST_ENGINE_H
+#define OOMCAST_ENGINE_H
+#include <stdint.h>
+#include <stddef.h>
+#include "forecast.h"
+#include "cgroup.h"
+
+#define ENG_TOP_TASKS 5
+
+/* ---- observations: what the sources saw (and what a record stores) ---- */
+enum obs_kind {
+	OBS_READY = 1,          /* the daemon is attached and watching */
+	OBS_CGROUP_ADD = 2,     /* a cgroup is watched from now on */
+	OBS_CGROUP_DEL = 3,     /* a cgroup went away */
+	OBS_SAMPLE = 4,         /* usage/limit/reclaimable of a cgroup at a time */
+	OBS_TASK = 5,           /* a task's growth in a cgroup */
+	OBS_VICTIM = 6,         /* the OOM killer chose a task */
+	OBS_OOM_STATE = 7,      /* oom_control / memory.events state */
+	OBS_RECLAIM = 8,        /* the kernel reclaimed inside the cgroup at its limit */
+	OBS_SCORE_ADJ = 9,      /* a task's oom_score_adj changed */
+	OBS_END = 10,           /* the daemon stopped */
+};
+
+enum obs_source { SRC_POLL = 0, SRC_KERNEL = 1, SRC_TRIP = 2 };
+
+struct obs_sample {
+	uint64_t usage, limit, reclaimable, anon, high;
+	double kernel_rate;     /* bytes/s from the BPF side, 0 if none */
+	uint8_t source;         /* enum obs_source */
+};
+
+struct obs_task {
+	uint32_t pid;
+	int32_t oom_score_adj;
+	char comm[16];
+	double rate;            /* allocation rate, bytes/s */
+	int64_t mapped;         /* net mapped bytes (mmap - munmap + brk) */
+	uint64_t rss;           /* bytes, 0 if unknown */
+};
+
+struct obs_victim {
+	uint32_t pid;
+	int32_t oom_score_adj;  /* -1001: unknown */
+	char comm[16];
+	uint64_t task_cgroup;   /* the victim's own memcg id */
+	uint64_t rss;           /* bytes, 0 if unknown */
+	uint64_t usage;
+};
+
+struct obs_oom_state {
+	uint8_t under_oom, oom_kill_disable;
+	uint64_t oom_kills, oom_events, high_events, max_events;
+	double psi_full_avg10;
+};
+
+struct obs {
+	uint8_t kind;           /* enum obs_kind */
+	double t;               /* seconds since the Unix epoch */
+	uint64_t cg;            /* cgroup id (0 for READY/END) */
+	union {
+		struct {
+			uint8_t version;
+			char path[CG_PATH_MAX];
+		} add;
+		struct obs_sample sample;
+		struct obs_task task;
+		struct obs_victim victim;
+		struct obs_oom_state oom;
+		struct {
+			uint64_t count, usage;
+		} reclaim;
+	};
+};
+
+/* ---- events: what the daemon says ---- */
+enum ev_kind {
+	EV_READY = 1, EV_FORECAST, EV_CLEAR, EV_OOM_KILL, EV_STALL, EV_STALL_END,
+	EV_CGROUP_ADD, EV_CGROUP_DEL, EV_STOP,
+};
+
+struct ev_task {
+	uint32_t pid;
+	char comm[16];
+	double rate;
+	int64_t mapped;
+	int32_t oom_score_adj;
+};
+
+struct oc_event {
+	enum ev_kind kind;
+	double time;
+	uint64_t cgroup_id;
+	const char *cgroup;             /* path; NULL for READY/STOP */
+	const struct cg_labels *labels; /* NULL for READY/STOP */
+	uint64_t usage_bytes, limit_bytes, reclaimable_bytes;
+	double eta_seconds, rate_bps, confidence;
+	const char *method;             /* fc_mode_name */
+	int ntop;
+	struct ev_task top[ENG_TOP_TASKS];
+	/* oom_kill */
+	uint32_t pid;
+	char comm[16];
+	int32_t oom_score_adj;          /* -1001 if unknown */
+	double lead_seconds;            /* NAN if no forecast preceded it */
+	uint64_t victim_rss;
+	/* stall */
+	const char *reason;
+	int ncgroups;                   /* ready: cgroups watched */
+};
+
+typedef void (*eng_emit_fn)(const struct oc_event *ev, void *arg);
+
+struct eng_params {
+	struct fc_params fc;
+	double stall_after;     /* seconds under_oom before `stall` (v1), 0 = at once */
+};
+
+/* The per-cgroup state the engine keeps; readable by the metrics endpoint. */
+enum eng_cg_state { CG_OK = 0, CG_FORECAST = 1, CG_STALLED = 2 };
+
+struct eng_cgroup {
+	uint64_t id;
+	char path[CG_PATH_MAX];
+	struct cg_labels labels;
+	uint8_t version;
+	struct fc_state fc;
+	struct fc_result last;
+	struct obs_sample sample;       /* latest */
+	double sample_t;
+	enum eng_cg_state state;
+	double forecast_t;              /* time of the episode's forecast, NAN if none */
+	double last_forecast_t;         /* the most recent forecast (kept after clear) */
+	double calm_since;              /* NAN, or when ETA went beyond clear threshold */
+	struct obs_oom_state oom;
+	int have_oom;
+	uint64_t forecasts, kills, stalls, reclaims;
+	struct obs_task tasks[32];
+	int ntasks;
+	struct eng_cgroup *next;
+};
+
+struct engine {
+	struct eng_params p;
+	eng_emit_fn emit;
+	void *emit_arg;
+	struct eng_cgroup *cgroups;
+	int ncgroups;
+	double now;
+	/* pid -> oom_score_adj learnt from OBS_SCORE_ADJ, for victims reported without it */
+	struct { uint32_t pid; int32_t adj; } adj[256];
+	int nadj;
+};
+
+void eng_init(struct engine *e, const struct eng_params *p, eng_emit_fn emit, void *arg);
+void eng_free(struct engine *e);
+void eng_feed(struct engine *e, const struct obs *o);
+struct eng_cgroup *eng_find(struct engine *e, uint64_t id);
+/* The usage at which, at the current slope, the ETA would fall within the horizon: the
+ * in-kernel tripwire. 0 if no useful threshold. */
+uint64_t eng_trip_bytes(const struct eng_cgroup *c, double horizon);
+const char *ev_kind_name(enum ev_kind k);
+
+#endif

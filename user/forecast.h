@@ -1,0 +1,69 @@
+/* forecast.h: the forecaster: timestamped observations of one cgroup in, an ETA to its
+ * limit with a confidence out. Pure: no I/O, no globals, no clock of its own. */
+#ifndef OOMCAST_FORECAST_H
+#define OOMCAST_FORECAST_H
+#include <stdint.h>
+
+#define FC_HIST 256             /* samples kept (thinned to >= FC_MIN_GAP apart) */
+#define FC_PEAKS 16             /* sawtooth peaks/floors kept */
+
+struct fc_params {
+	double horizon;         /* seconds: how far ahead an alert must come */
+	double min_samples;     /* samples before any verdict */
+	double clear_factor;    /* clear when ETA > clear_factor * horizon ... */
+	double clear_hold;      /* ... for this many seconds */
+};
+
+/* Why an ETA was computed the way it was: reported with the forecast. */
+enum fc_mode {
+	FC_NONE = 0,            /* not enough data, or no growth */
+	FC_TREND,               /* monotone growth: slope of the recent trend */
+	FC_CYCLE,               /* sawtooth: trend of the peaks across cycles */
+	FC_BREAKOUT,            /* sawtooth broke above its envelope: recent slope */
+	FC_BURST,               /* fast growth seen by the kernel's allocation rate */
+};
+
+struct fc_sample {
+	double t;
+	double risk;            /* bytes that reclaim cannot take back */
+};
+
+struct fc_state {
+	struct fc_sample hist[FC_HIST];
+	int nhist, head;        /* ring of samples */
+	double last_t;
+	/* sawtooth tracking */
+	double run_max, run_max_t;      /* highest risk since the last floor */
+	double run_min, run_min_t;      /* lowest risk since the last peak */
+	int rising;                     /* direction of the current leg */
+	struct fc_sample peaks[FC_PEAKS];
+	int npeaks;
+	struct fc_sample floors[FC_PEAKS];
+	int nfloors;
+	double nsamples;
+};
+
+struct fc_input {
+	double t;               /* seconds (any epoch, increasing) */
+	uint64_t usage;         /* bytes charged to the cgroup */
+	uint64_t limit;         /* effective hard limit, bytes */
+	uint64_t reclaimable;   /* page cache etc. that reclaim can take back */
+	double kernel_rate;     /* in-kernel allocation rate, bytes/s (gross); 0 if unknown */
+};
+
+struct fc_result {
+	double eta;             /* seconds until risk reaches the limit; INFINITY if never */
+	double slope;           /* bytes/s of the trend used */
+	double confidence;      /* 0..1 */
+	double risk;            /* the risk bytes of this sample */
+	enum fc_mode mode;
+};
+
+void fc_params_default(struct fc_params *p, double horizon);
+void fc_init(struct fc_state *s);
+/* Feed one observation; returns the verdict after it. */
+void fc_observe(struct fc_state *s, const struct fc_params *p, const struct fc_input *in,
+		struct fc_result *out);
+const char *fc_mode_name(enum fc_mode m);
+
+#endif

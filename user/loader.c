@@ -1,0 +1,421 @@
+/* loader.c: mount tracefs/bpffs when missing, probe the kernel's hooks, load and attach the
+ * BPF skeleton with fallbacks (tp_btf where it loads, classic tracepoints where not), pin
+ * the maps with BTF for bpftool, and undo all of it on close. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "loader.h"
+#include "oomcast.skel.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+#define BPFFS "/sys/fs/bpf"
+
+static void say(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+int ld_ensure_mount(const char *target, const char *fstype, long magic)
+{
+	struct statfs st;
+
+	if (statfs(target, &st) == 0 && (long)st.f_type == magic)
+		return 0;
+	if (mkdir(target, 0755) && errno != EEXIST)
+		return -errno;
+	if (mount(fstype, target, fstype, 0, NULL))
+		return -errno;
+	return 1;
+}
+
+static int tracefs_has(const char *event)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), TRACEFS "/events/%s/id", event);
+	return access(path, R_OK) == 0;
+}
+
+/* The BTF prototype of a tracepoint: its typedef btf_trace_<tp> -> pointer -> func proto.
+ * Returns the proto's type id, or 0 when the kernel's BTF lacks it. */
+static int tp_btf_proto(const struct btf *btf, const char *tp)
+{
+	char name[128];
+	const struct btf_type *t;
+	int id;
+
+	if (!btf)
+		return 0;
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id <= 0)
+		return 0;
+	t = btf__type_by_id(btf, id);
+	t = t ? btf__type_by_id(btf, t->type) : NULL;       /* pointer */
+	if (!t || !btf_is_ptr(t))
+		return 0;
+	return t->type;
+}
+
+/* Whether tracepoint tp's first real argument (after the void *ctx) is a pointer. */
+static int tp_btf_first_arg_is_ptr(const struct btf *btf, const char *tp)
+{
+	int proto = tp_btf_proto(btf, tp);
+	const struct btf_type *t = proto ? btf__type_by_id(btf, proto) : NULL;
+	const struct btf_param *p;
+
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 2)
+		return 0;
+	p = btf_params(t);
+	t = btf__type_by_id(btf, p[1].type);
+	return t && btf_is_ptr(t);
+}
+
+static struct ld_hook *hook_add(struct loader *l, const char *name, struct bpf_program *prog,
+				const char *how)
+{
+	struct ld_hook *h = &l->hooks[l->nhooks++];
+
+	h->name = name;
+	h->how = how;
+	h->prog_name = prog ? bpf_program__name(prog) : NULL;
+	h->prog_fd = -1;
+	return h;
+}
+
+static void disable(struct ld_hook *h, struct bpf_program *prog, const char *why)
+{
+	if (prog)
+		bpf_program__set_autoload(prog, false);
+	h->how = "disabled";
+	h->prog_name = NULL;
+	snprintf(h->why, sizeof(h->why), "%s", why);
+}
+
+/* Pick one program per hook. classic_only: the retry after a tp_btf load failure. */
+static void choose(struct loader *l, const struct ld_opts *o, const struct btf *btf,
+		   int classic_only)
+{
+	struct oomcast *s = l->skel;
+	struct ld_hook *h;
+	struct bpf_program *all[] = {
+		s->progs.oc_page_alloc_btf, s->progs.oc_page_alloc_tp, s->progs.oc_mmap,
+		s->progs.oc_munmap, s->progs.oc_brk, s->progs.oc_memcg_reclaim,
+		s->progs.oc_victim_btf, s->progs.oc_victim_tp, s->progs.oc_score_adj,
+		s->progs.oc_rss_stat, s->progs.oc_test_page_alloc, s->progs.oc_test_rate,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		bpf_program__set_autoload(all[i], false);
+	l->nhooks = 0;
+
+	if (!classic_only && tp_btf_proto(btf, "mm_page_alloc")) {
+		h = hook_add(l, "mm_page_alloc", s->progs.oc_page_alloc_btf, "tp_btf");
+		bpf_program__set_autoload(s->progs.oc_page_alloc_btf, true);
+	} else if (tracefs_has("kmem/mm_page_alloc")) {
+		h = hook_add(l, "mm_page_alloc", s->progs.oc_page_alloc_tp, "tracepoint");
+		bpf_program__set_autoload(s->progs.oc_page_alloc_tp, true);
+		snprintf(h->why, sizeof(h->why), "%s", classic_only ? "tp_btf failed to load"
+			 : "no BTF for tp_btf/mm_page_alloc");
+	} else {
+		h = hook_add(l, "mm_page_alloc", NULL, "disabled");
+		disable(h, NULL, "no kmem/mm_page_alloc tracepoint: rates come from polling only");
+	}
+
+	struct { const char *name, *tp; struct bpf_program *p; } sys[] = {
+		{ "mmap", "syscalls/sys_enter_mmap", s->progs.oc_mmap },
+		{ "munmap", "syscalls/sys_enter_munmap", s->progs.oc_munmap },
+		{ "brk", "syscalls/sys_enter_brk", s->progs.oc_brk },
+	};
+	for (i = 0; i < 3; i++) {
+		h = hook_add(l, sys[i].name, sys[i].p, "tracepoint");
+		if (tracefs_has(sys[i].tp))
+			bpf_program__set_autoload(sys[i].p, true);
+		else
+			disable(h, NULL, "no syscall tracepoints (CONFIG_FTRACE_SYSCALLS off)");
+	}
+
+	h = hook_add(l, "memcg_reclaim", s->progs.oc_memcg_reclaim, "tp_btf");
+	if (!classic_only && tp_btf_proto(btf, "mm_vmscan_memcg_reclaim_begin"))
+		bpf_program__set_autoload(s->progs.oc_memcg_reclaim, true);
+	else
+		disable(h, NULL, "no tp_btf/mm_vmscan_memcg_reclaim_begin: reclaim counts off");
+
+	if (!classic_only && tp_btf_first_arg_is_ptr(btf, "mark_victim")) {
+		h = hook_add(l, "mark_victim", s->progs.oc_victim_btf, "tp_btf");
+		bpf_program__set_autoload(s->progs.oc_victim_btf, true);
+	} else if (tracefs_has("oom/mark_victim")) {
+		h = hook_add(l, "mark_victim", s->progs.oc_victim_tp, "tracepoint");
+		bpf_program__set_autoload(s->progs.oc_victim_tp, true);
+		snprintf(h->why, sizeof(h->why), "%s", classic_only ? "tp_btf failed to load"
+			 : "tp_btf/mark_victim passes only the pid on this kernel");
+	} else {
+		h = hook_add(l, "mark_victim", NULL, "disabled");
+		disable(h, NULL, "no oom/mark_victim tracepoint: oom_kill events unavailable");
+	}
+
+	h = hook_add(l, "oom_score_adj_update", s->progs.oc_score_adj, "tp_btf");
+	if (!classic_only && tp_btf_proto(btf, "oom_score_adj_update"))
+		bpf_program__set_autoload(s->progs.oc_score_adj, true);
+	else
+		disable(h, NULL, "no tp_btf/oom_score_adj_update");
+
+	h = hook_add(l, "rss_stat", s->progs.oc_rss_stat, "tp_btf");
+	if (!o->task_rss)
+		disable(h, NULL, "off (per-page cost; enable with --task-rss)");
+	else if (!classic_only && tp_btf_proto(btf, "rss_stat"))
+		bpf_program__set_autoload(s->progs.oc_rss_stat, true);
+	else
+		disable(h, NULL, "no tp_btf/rss_stat");
+}
+
+static int open_skel(struct loader *l, const struct ld_opts *o, const struct btf *btf,
+		     int classic_only)
+{
+	l->skel = oomcast__open();
+	if (!l->skel)
+		return -errno ? -errno : -EINVAL;
+	l->skel->rodata->sample_bytes = o->sample_bytes;
+	l->skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
+	choose(l, o, btf, classic_only);
+	return oomcast__load(l->skel);
+}
+
+static int attach_all(struct loader *l, int verbose)
+{
+	int i, attached = 0;
+
+	for (i = 0; i < l->nhooks; i++) {
+		struct ld_hook *h = &l->hooks[i];
+		struct bpf_program *p;
+		struct bpf_link *link;
+
+		if (!h->prog_name)
+			continue;
+		p = bpf_object__find_program_by_name(l->skel->obj, h->prog_name);
+		link = p ? bpf_program__attach(p) : NULL;
+		if (!link) {
+			char why[128];
+
+			snprintf(why, sizeof(why), "attach failed: %s", strerror(errno));
+			disable(h, NULL, why);
+			fprintf(stderr, "oomcast: hook %s disabled: %s\n", h->name, h->why);
+			continue;
+		}
+		h->prog_fd = bpf_program__fd(p);
+		l->links[l->nlinks++] = link;
+		attached++;
+	}
+	for (i = 0; i < l->nhooks; i++) {
+		struct ld_hook *h = &l->hooks[i];
+
+		if (!strcmp(h->how, "disabled")) {
+			if (strncmp(h->why, "off", 3) && strncmp(h->why, "attach failed", 13))
+				fprintf(stderr, "oomcast: hook %s disabled: %s\n", h->name, h->why);
+			else if (verbose && !strncmp(h->why, "off", 3))
+				fprintf(stderr, "oomcast: hook %s %s\n", h->name, h->why);
+		} else if (verbose) {
+			fprintf(stderr, "oomcast: hook %s: %s%s%s%s\n", h->name, h->how,
+				h->why[0] ? " (" : "", h->why, h->why[0] ? ")" : "");
+		}
+	}
+	return attached;
+}
+
+static int pin_maps(struct loader *l, const char *dir, char *err, size_t len)
+{
+	struct bpf_map *maps[] = { l->skel->maps.cgroups, l->skel->maps.tasks,
+				   l->skel->maps.trips, l->skel->maps.health };
+	char path[512];
+	size_t i;
+
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		say(err, len, "cannot create pin directory %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	l->pin_lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (l->pin_lock_fd < 0 || flock(l->pin_lock_fd, LOCK_EX | LOCK_NB)) {
+		say(err, len, "%s is in use by another oomcast (use --pin-dir or --no-pin)", dir);
+		return -EBUSY;
+	}
+	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s", dir);
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(maps[i]));
+		unlink(path);   /* a stale pin of a daemon that crashed: we hold the lock now */
+		if (bpf_map__pin(maps[i], path)) {
+			say(err, len, "cannot pin %s: %s", path, strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+static int mount_fs(struct loader *l, char *err, size_t len)
+{
+	int r = ld_ensure_mount(TRACEFS, "tracefs", TRACEFS_MAGIC);
+
+	if (r < 0) {
+		say(err, len, "cannot mount tracefs on " TRACEFS ": %s", strerror(-r));
+		return r;
+	}
+	l->mounted_tracefs = r;
+	r = ld_ensure_mount(BPFFS, "bpf", BPF_FS_MAGIC);
+	if (r < 0) {
+		say(err, len, "cannot mount bpffs on " BPFFS ": %s", strerror(-r));
+		return r;
+	}
+	l->mounted_bpffs = r;
+	return 0;
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN)
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static int libbpf_loud(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int ld_open(struct loader *l, const struct ld_opts *o, char *err, size_t len)
+{
+	struct btf *btf = NULL;
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	l->pin_lock_fd = -1;
+	libbpf_set_print(o->verbose > 1 ? libbpf_loud : libbpf_quiet);
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		say(err, len, "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): "
+		    "oomcast needs CONFIG_DEBUG_INFO_BTF=y for CO-RE");
+		return -ENOTSUP;
+	}
+	r = mount_fs(l, err, len);
+	if (r)
+		goto fail;
+	btf = btf__load_vmlinux_btf();
+	r = open_skel(l, o, btf, 0);
+	if (r) {
+		fprintf(stderr, "oomcast: loading with tp_btf failed (%s); retrying with classic "
+			"tracepoints\n", strerror(-r));
+		oomcast__destroy(l->skel);
+		l->skel = NULL;
+		r = open_skel(l, o, btf, 1);
+	}
+	if (r) {
+		say(err, len, "cannot load the BPF programs: %s (run with -vv for the verifier log)",
+		    strerror(-r));
+		goto fail;
+	}
+	l->ncpus = libbpf_num_possible_cpus();
+	l->cgroups_fd = bpf_map__fd(l->skel->maps.cgroups);
+	l->trips_fd = bpf_map__fd(l->skel->maps.trips);
+	l->tasks_fd = bpf_map__fd(l->skel->maps.tasks);
+	l->health_fd = bpf_map__fd(l->skel->maps.health);
+	l->events_fd = bpf_map__fd(l->skel->maps.events);
+	if (attach_all(l, o->verbose) == 0) {
+		say(err, len, "no BPF hook could be attached on this kernel");
+		r = -ENOTSUP;
+		goto fail;
+	}
+	if (o->pin_dir && (r = pin_maps(l, o->pin_dir, err, len)))
+		goto fail;
+	btf__free(btf);
+	return 0;
+fail:
+	btf__free(btf);
+	ld_close(l);
+	return r;
+}
+
+void ld_close(struct loader *l)
+{
+	int i;
+
+	for (i = 0; i < l->nlinks; i++)
+		bpf_link__destroy(l->links[i]);
+	l->nlinks = 0;
+	if (l->pin_dir[0]) {
+		const char *names[] = { "cgroups", "tasks", "trips", "health" };
+		char path[512];
+
+		for (i = 0; i < 4; i++) {
+			snprintf(path, sizeof(path), "%s/%s", l->pin_dir, names[i]);
+			unlink(path);
+		}
+		rmdir(l->pin_dir);
+		l->pin_dir[0] = 0;
+	}
+	if (l->pin_lock_fd >= 0)
+		close(l->pin_lock_fd);
+	l->pin_lock_fd = -1;
+	if (l->skel)
+		oomcast__destroy(l->skel);
+	l->skel = NULL;
+	if (l->mounted_tracefs)
+		umount2(TRACEFS, MNT_DETACH);
+	if (l->mounted_bpffs)
+		umount2(BPFFS, MNT_DETACH);
+	l->mounted_tracefs = l->mounted_bpffs = 0;
+}
+
+int ld_watch(struct loader *l, uint64_t id)
+{
+	struct oc_cgroup zero = { 0 };
+
+	return bpf_map_update_elem(l->cgroups_fd, &id, &zero, BPF_NOEXIST) && errno != EEXIST
+		? -errno : 0;
+}
+
+int ld_unwatch(struct loader *l, uint64_t id)
+{
+	bpf_map_delete_elem(l->trips_fd, &id);
+	return bpf_map_delete_elem(l->cgroups_fd, &id) ? -errno : 0;
+}
+
+int ld_set_trip(struct loader *l, uint64_t id, uint64_t bytes)
+{
+	return bpf_map_update_elem(l->trips_fd, &id, &bytes, BPF_ANY) ? -errno : 0;
+}
+
+int ld_read_cgroup(struct loader *l, uint64_t id, struct oc_cgroup *out)
+{
+	return bpf_map_lookup_elem(l->cgroups_fd, &id, out) ? -errno : 0;
+}
+
+int ld_health(struct loader *l, uint64_t *samples, uint64_t *rb_drops)
+{
+	struct { __u64 samples, rb_drops; } v[l->ncpus > 0 ? l->ncpus : 1];
+	__u32 zero = 0;
+	int i;
+
+	*samples = *rb_drops = 0;
+	if (bpf_map_lookup_elem(l->health_fd, &zero, v))
+		return -errno;
+	for (i = 0; i < l->ncpus; i++) {
+		*samples += v[i].samples;
+		*rb_drops += v[i].rb_drops;
+	}
+	return 0;
+}

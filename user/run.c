@@ -1,0 +1,848 @@
+/* run.c: `oomcast run`: the daemon. Sources (the BPF ring buffer, cgroup polls, discovery)
+ * turn into observations; every observation is recorded and fed to the engine; the
+ * engine's events go to stdout and the actions. One thread, one epoll loop. */
+#include <argp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "actions.h"
+#include "cgroup.h"
+#include "engine.h"
+#include "events.h"
+#include "loader.h"
+#include "record.h"
+#include "run.h"
+
+#define MAX_CGROUP_ARGS 64
+#define WATCH_BUCKETS 1024
+#define DISCOVER_EVERY 2.0      /* seconds between rescans for new cgroups */
+
+struct run_opts {
+	const char *cgroups[MAX_CGROUP_ARGS];
+	int ncgroups;
+	double horizon, interval, duration;
+	int json, verbose, task_rss, no_pin;
+	const char *pin_dir;
+	const char *record;
+	uint64_t record_max;
+	uint64_t sample_kib;
+	struct act_config act;
+};
+
+struct watch {
+	struct cg_info cg;
+	struct cg_stat st;
+	int have_st;
+	struct obs_oom_state oom;
+	int have_oom;
+	uint64_t trip;
+	unsigned seen;                  /* discovery generation */
+	struct watch *next;             /* hash chain */
+};
+
+struct daemon {
+	struct run_opts *o;
+	struct loader ld;
+	struct ring_buffer *rb;
+	struct engine eng;
+	struct rec_writer *rec;
+	struct actions *act;
+	struct watch *buckets[WATCH_BUCKETS];
+	int nwatch;
+	unsigned gen;
+	double mono_to_real;            /* add to CLOCK_MONOTONIC seconds to get Unix time */
+	uint64_t events_total;
+	double last_event_time;
+	int stop;
+	char options[1024];
+};
+
+/* ---------------- options ---------------- */
+
+enum { OPT_INTERVAL = 1000, OPT_RECORD_MAX, OPT_PIN_DIR, OPT_NO_PIN, OPT_DURATION,
+       OPT_SAMPLE_KIB, OPT_TASK_RSS };
+
+static const struct argp_option run_options[] = {
+	{ "cgroup", 'c', "DIR", 0, "Watch this memory cgroup directory (repeatable). Default: "
+	  "every memory cgroup with a finite limit, including ones created later", 0 },
+	{ "horizon", 'H', "SECONDS", 0, "How far ahead a forecast must come (default 30)", 0 },
+	{ "json", 'j', NULL, 0, "One JSON object per event on stdout", 0 },
+	{ "interval", OPT_INTERVAL, "SECONDS", 0, "Poll the cgroup files this often (default 1); "
+	  "the kernel side reports growing cgroups up to 10 times a second in between", 0 },
+	{ "record", 'r', "FILE", 0, "Record every observation to FILE for `oomcast replay`", 0 },
+	{ "record-max-bytes", OPT_RECORD_MAX, "BYTES", 0, "Rotate the record to FILE.1 when it "
+	  "reaches BYTES (suffixes K, M, G)", 0 },
+	{ "pin-dir", OPT_PIN_DIR, "DIR", 0, "Pin the BPF maps here for bpftool (default "
+	  "/sys/fs/bpf/oomcast)", 0 },
+	{ "no-pin", OPT_NO_PIN, NULL, 0, "Do not pin the maps", 0 },
+	{ "task-rss", OPT_TASK_RSS, NULL, 0, "Also hook kmem/rss_stat for exact per-task RSS "
+	  "(costs about one empty BPF program per page fault)", 0 },
+	{ "sample-kib", OPT_SAMPLE_KIB, "KIB", 0, "Attribute page allocations once every KIB "
+	  "allocated per CPU (power of two, default 256)", 0 },
+	{ "duration", OPT_DURATION, "SECONDS", 0, "Exit after this long (default: run until "
+	  "SIGINT/SIGTERM)", 0 },
+	{ "verbose", 'v', NULL, 0, "Say which hooks were chosen and why (-vv: libbpf too)", 0 },
+	{ 0 }
+};
+
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v <= 0)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_bytes(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (*s == '-')
+		return -EINVAL;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	}
+	if (*end == 'i' && end[1] == 'B')
+		end += 2;
+	else if (*end == 'B')
+		end++;
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static error_t run_parse(int key, char *arg, struct argp_state *state)
+{
+	struct run_opts *o = state->input;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &o->act;
+		break;
+	case 'c':
+		if (o->ncgroups == MAX_CGROUP_ARGS)
+			argp_error(state, "at most %d --cgroup", MAX_CGROUP_ARGS);
+		o->cgroups[o->ncgroups++] = arg;
+		o->act.explicit_cgroups = 1;
+		break;
+	case 'H':
+		if (parse_seconds(arg, &o->horizon))
+			argp_error(state, "--horizon must be a positive number of seconds, not '%s'", arg);
+		break;
+	case OPT_INTERVAL:
+		if (parse_seconds(arg, &o->interval) || o->interval < 0.05 || o->interval > 60)
+			argp_error(state, "--interval must be between 0.05 and 60 seconds, not '%s'", arg);
+		break;
+	case OPT_DURATION:
+		if (parse_seconds(arg, &o->duration))
+			argp_error(state, "--duration must be a positive number of seconds, not '%s'", arg);
+		break;
+	case 'j': o->json = 1; break;
+	case 'v': o->verbose++; o->act.verbose = o->verbose; break;
+	case 'r': o->record = arg; break;
+	case OPT_RECORD_MAX:
+		if (parse_bytes(arg, &o->record_max) || o->record_max < 4096)
+			argp_error(state, "--record-max-bytes must be a size of at least 4096 bytes "
+				   "(like 64M), not '%s'", arg);
+		break;
+	case OPT_PIN_DIR: o->pin_dir = arg; break;
+	case OPT_NO_PIN: o->no_pin = 1; break;
+	case OPT_TASK_RSS: o->task_rss = 1; break;
+	case OPT_SAMPLE_KIB: {
+		uint64_t v;
+
+		if (parse_bytes(arg, &v) || v < 4 || v > (1 << 20) || (v & (v - 1)))
+			argp_error(state, "--sample-kib must be a power of two between 4 and 1048576, "
+				   "not '%s'", arg);
+		o->sample_kib = v;
+		break;
+	}
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s' (cgroups are given with --cgroup)", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_child run_children[] = {
+	{ &act_argp, 0, "Actions:", 0 },
+	{ 0 }
+};
+
+static const struct argp run_argp = {
+	run_options, run_parse, NULL,
+	"Watch memory cgroups and forecast when each will run out of memory.\v"
+	"oomcast attaches BPF programs to the page allocator and the OOM path, polls the "
+	"cgroups' memory files, and says (on stdout) when a cgroup will reach its limit within "
+	"the horizon, then when the kernel kills a task or the tasks stall. Needs root.\n\n"
+	"Events: ready, watch, unwatch, forecast, clear, oom_kill, stall, stall_end, stop.\n\n"
+	"Examples:\n"
+	"  oomcast run --json\n"
+	"  oomcast run --cgroup /sys/fs/cgroup/memory/mysvc --horizon 60 --signal SIGUSR1\n"
+	"  oomcast run --record /var/lib/oomcast/rec --record-max-bytes 256M --metrics :9464",
+	run_children, NULL, NULL
+};
+
+/* ---------------- watches ---------------- */
+
+static struct watch *watch_find(struct daemon *d, uint64_t id)
+{
+	struct watch *w;
+
+	for (w = d->buckets[id % WATCH_BUCKETS]; w; w = w->next)
+		if (w->cg.id == id)
+			return w;
+	return NULL;
+}
+
+static double now_real(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sync_clocks(struct daemon *d)
+{
+	struct timespec m;
+
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	d->mono_to_real = now_real() - (m.tv_sec + m.tv_nsec / 1e9);
+}
+
+/* Every observation passes here: recorded first, then fed to the engine, so a replay of the
+ * record goes through exactly what the live engine saw. */
+static void observe(struct daemon *d, const struct obs *o);
+
+static void announce_all(struct daemon *d)
+{
+	struct obs o;
+	int i;
+
+	for (i = 0; i < WATCH_BUCKETS; i++)
+		for (struct watch *w = d->buckets[i]; w; w = w->next) {
+			memset(&o, 0, sizeof(o));
+			o.kind = OBS_CGROUP_ADD;
+			o.t = now_real();
+			o.cg = w->cg.id;
+			o.add.version = w->cg.version;
+			snprintf(o.add.path, sizeof(o.add.path), "%s", w->cg.path);
+			rec_write(d->rec, &o);
+		}
+}
+
+static void observe(struct daemon *d, const struct obs *o)
+{
+	if (d->rec) {
+		int r = rec_write(d->rec, o);
+
+		if (r == 1)
+			announce_all(d);        /* a rotated file starts with the cgroup set */
+		else if (r < 0) {
+			fprintf(stderr, "oomcast: recording stopped: %s\n", strerror(-r));
+			rec_close_write(d->rec);
+			d->rec = NULL;
+		}
+	}
+	eng_feed(&d->eng, o);
+}
+
+static int watch_add(struct daemon *d, const struct cg_info *cg)
+{
+	struct watch *w = watch_find(d, cg->id);
+	struct obs o;
+	int r;
+
+	if (w) {
+		w->seen = d->gen;
+		return 0;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->cg = *cg;
+	w->seen = d->gen;
+	r = ld_watch(&d->ld, cg->id);
+	if (r) {
+		fprintf(stderr, "oomcast: cannot watch %s in the kernel: %s\n", cg->path, strerror(-r));
+		free(w);
+		return r;
+	}
+	w->next = d->buckets[cg->id % WATCH_BUCKETS];
+	d->buckets[cg->id % WATCH_BUCKETS] = w;
+	d->nwatch++;
+	memset(&o, 0, sizeof(o));
+	o.kind = OBS_CGROUP_ADD;
+	o.t = now_real();
+	o.cg = cg->id;
+	o.add.version = cg->version;
+	snprintf(o.add.path, sizeof(o.add.path), "%s", cg->path);
+	observe(d, &o);
+	return 0;
+}
+
+static void watch_del(struct daemon *d, struct watch *w)
+{
+	struct watch **pp = &d->buckets[w->cg.id % WATCH_BUCKETS];
+	struct obs o = { .kind = OBS_CGROUP_DEL, .t = now_real(), .cg = w->cg.id };
+
+	while (*pp && *pp != w)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = w->next;
+	ld_unwatch(&d->ld, w->cg.id);
+	d->nwatch--;
+	observe(d, &o);
+	free(w);
+}
+
+static int discover_visit(const struct cg_info *cg, void *arg)
+{
+	watch_add(arg, cg);
+	return 0;
+}
+
+static void discover(struct daemon *d)
+{
+	int i;
+
+	d->gen++;
+	if (cg_discover(discover_visit, d) < 0)
+		return;
+	for (i = 0; i < WATCH_BUCKETS; i++) {
+		struct watch *w = d->buckets[i], *n;
+
+		for (; w; w = n) {
+			n = w->next;
+			if (w->seen != d->gen)
+				watch_del(d, w);
+		}
+	}
+}
+
+/* ---------------- sources ---------------- */
+
+static double kernel_rate(struct daemon *d, uint64_t id)
+{
+	struct oc_cgroup c;
+	struct timespec m;
+	double age;
+
+	if (ld_read_cgroup(&d->ld, id, &c))
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	age = m.tv_sec + m.tv_nsec / 1e9 - c.win_start_ns / 1e9;
+	return age < 2.0 ? (double)c.rate_bps : 0;      /* no credit lately: no allocation */
+}
+
+static void sample_obs(struct obs *o, const struct watch *w, double t, uint64_t usage,
+		       double rate, uint8_t source)
+{
+	memset(o, 0, sizeof(*o));
+	o->kind = OBS_SAMPLE;
+	o->t = t;
+	o->cg = w->cg.id;
+	o->sample.usage = usage;
+	o->sample.limit = w->st.limit;
+	o->sample.reclaimable = w->st.reclaimable < usage ? w->st.reclaimable : usage;
+	o->sample.anon = w->st.anon;
+	o->sample.high = w->st.high;
+	o->sample.kernel_rate = rate;
+	o->sample.source = source;
+}
+
+static void poll_one(struct daemon *d, struct watch *w)
+{
+	struct obs_oom_state s;
+	struct cg_stat st;
+	struct obs o;
+	double t = now_real();
+	int r = cg_read(&w->cg, &st);
+
+	if (r == -ENOENT) {
+		watch_del(d, w);
+		return;
+	}
+	if (r)
+		return;
+	w->st = st;
+	w->have_st = 1;
+	sample_obs(&o, w, t, st.usage, kernel_rate(d, w->cg.id), SRC_POLL);
+	observe(d, &o);
+
+	memset(&s, 0, sizeof(s));
+	s.under_oom = st.under_oom;
+	s.oom_kill_disable = st.oom_kill_disable;
+	s.oom_kills = st.oom_kills;
+	s.oom_events = st.oom_events;
+	s.high_events = st.high_events;
+	s.max_events = st.max_events;
+	s.psi_full_avg10 = st.psi_full_avg10;
+	if (!w->have_oom || memcmp(&s, &w->oom, sizeof(s))) {
+		w->oom = s;
+		w->have_oom = 1;
+		memset(&o, 0, sizeof(o));
+		o.kind = OBS_OOM_STATE;
+		o.t = t;
+		o.cg = w->cg.id;
+		o.oom = s;
+		observe(d, &o);
+	}
+}
+
+static void poll_all(struct daemon *d)
+{
+	int i;
+
+	for (i = 0; i < WATCH_BUCKETS; i++) {
+		struct watch *w = d->buckets[i], *n;
+
+		for (; w; w = n) {
+			n = w->next;
+			poll_one(d, w);
+		}
+	}
+}
+
+/* Tasks that allocated since the last poll, with their rates, for the top-tasks list. */
+static void poll_tasks(struct daemon *d, double since_mono)
+{
+	__u32 key, next, *prev = NULL;
+	long page = sysconf(_SC_PAGESIZE);
+	struct oc_task t;
+	struct obs o;
+	int n = 0;
+
+	while (n++ < OC_MAX_TASKS && !bpf_map_get_next_key(d->ld.tasks_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(d->ld.tasks_fd, &key, &t))
+			continue;
+		if (t.last_ns / 1e9 < since_mono || !watch_find(d, t.watched_id))
+			continue;
+		memset(&o, 0, sizeof(o));
+		o.kind = OBS_TASK;
+		o.t = t.last_ns / 1e9 + d->mono_to_real;
+		o.cg = t.watched_id;
+		o.task.pid = key;
+		o.task.oom_score_adj = t.oom_score_adj;
+		memcpy(o.task.comm, t.comm, sizeof(o.task.comm));
+		o.task.rate = t.win_start_ns / 1e9 >= since_mono - 2.0 ? (double)t.rate_bps : 0;
+		o.task.mapped = t.mapped_bytes;
+		o.task.rss = (uint64_t)(t.rss_pages[0] + t.rss_pages[1] + t.rss_pages[3]) * page;
+		observe(d, &o);
+	}
+}
+
+static void update_trips(struct daemon *d)
+{
+	int i;
+
+	for (i = 0; i < WATCH_BUCKETS; i++)
+		for (struct watch *w = d->buckets[i]; w; w = w->next) {
+			struct eng_cgroup *c = eng_find(&d->eng, w->cg.id);
+			uint64_t trip = c ? eng_trip_bytes(c, d->o->horizon) : 0;
+
+			if (trip != w->trip && !ld_set_trip(&d->ld, w->cg.id, trip))
+				w->trip = trip;
+		}
+}
+
+static void read_comm(uint32_t pid, char comm[16])
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, comm, 15);
+	close(fd);
+	if (n > 0) {
+		comm[n] = 0;
+		comm[strcspn(comm, "\n")] = 0;
+	}
+}
+
+static int on_rec(void *ctx, void *data, size_t len)
+{
+	struct daemon *d = ctx;
+	const struct oc_rec *r = data;
+	struct watch *w;
+	struct obs o;
+
+	if (len < sizeof(*r))
+		return 0;
+	memset(&o, 0, sizeof(o));
+	o.t = r->ts_ns / 1e9 + d->mono_to_real;
+	o.cg = r->cgroup_id;
+	switch (r->type) {
+	case OC_REC_SUMMARY:
+	case OC_REC_TRIP:
+		w = watch_find(d, r->cgroup_id);
+		if (!w || !w->have_st)
+			return 0;
+		sample_obs(&o, w, o.t, r->usage_bytes, (double)r->b,
+			   r->type == OC_REC_TRIP ? SRC_TRIP : SRC_KERNEL);
+		break;
+	case OC_REC_VICTIM:
+		o.kind = OBS_VICTIM;
+		o.victim.pid = r->pid;
+		o.victim.oom_score_adj = r->oom_score_adj;
+		memcpy(o.victim.comm, r->comm, sizeof(o.victim.comm));
+		if (!o.victim.comm[0])
+			read_comm(r->pid, o.victim.comm);
+		o.victim.task_cgroup = r->a;
+		o.victim.rss = r->b * sysconf(_SC_PAGESIZE);
+		o.victim.usage = r->usage_bytes;
+		break;
+	case OC_REC_RECLAIM:
+		o.kind = OBS_RECLAIM;
+		o.reclaim.count = r->a;
+		o.reclaim.usage = r->usage_bytes;
+		break;
+	case OC_REC_SCORE_ADJ:
+		o.kind = OBS_SCORE_ADJ;
+		o.task.pid = r->pid;
+		o.task.oom_score_adj = r->oom_score_adj;
+		memcpy(o.task.comm, r->comm, sizeof(o.task.comm));
+		break;
+	default:
+		return 0;
+	}
+	observe(d, &o);
+	return 0;
+}
+
+/* ---------------- sinks ---------------- */
+
+static void on_event(const struct oc_event *ev, void *arg)
+{
+	struct daemon *d = arg;
+
+	d->events_total++;
+	d->last_event_time = ev->time;
+	if ((ev->kind == EV_CGROUP_ADD || ev->kind == EV_CGROUP_DEL) && !d->o->json &&
+	    !d->o->verbose)
+		return;         /* a node has many cgroups: say it in --json, or with -v */
+	ev_print(stdout, ev, d->o->json);
+	if (d->act)
+		act_event(d->act, ev);
+}
+
+static void tick_actions(struct daemon *d)
+{
+	struct act_health h = { 0 };
+	struct bpf_prog_info info;
+	int i;
+
+	if (!d->act)
+		return;
+	ld_health(&d->ld, &h.samples, &h.rb_drops);
+	h.events_total = d->events_total;
+	h.last_event_time = d->last_event_time;
+	for (i = 0; i < d->ld.nhooks && h.nprogs < 16; i++) {
+		__u32 len = sizeof(info);
+
+		if (d->ld.hooks[i].prog_fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(d->ld.hooks[i].prog_fd, &info, &len))
+			continue;
+		h.progs[h.nprogs].name = d->ld.hooks[i].prog_name;
+		h.progs[h.nprogs].run_cnt = info.run_cnt;
+		h.progs[h.nprogs].run_time_ns = info.run_time_ns;
+		h.nprogs++;
+	}
+	act_tick(d->act, &d->eng, &h);
+}
+
+/* ---------------- set-up ---------------- */
+
+static void protect_self(void)
+{
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+
+	/* The watcher must outlive what it watches: never the OOM killer's pick, never paged. */
+	if (fd < 0 || write(fd, "-1000", 5) != 5)
+		fprintf(stderr, "oomcast: warning: cannot set own oom_score_adj to -1000 (%s; needs "
+			"CAP_SYS_RESOURCE): the OOM killer may pick the daemon\n", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (mlockall(MCL_CURRENT | MCL_FUTURE))
+		fprintf(stderr, "oomcast: warning: mlockall: %s\n", strerror(errno));
+}
+
+static int open_record(struct daemon *d)
+{
+	struct rec_header h = { .format_version = REC_FORMAT_VERSION };
+	struct utsname u;
+	char err[256];
+
+	h.start_time = now_real();
+	snprintf(h.oomcast_version, sizeof(h.oomcast_version), "%s", OOMCAST_VERSION);
+	if (!uname(&u)) {
+		snprintf(h.kernel, sizeof(h.kernel), "%s", u.release);
+		snprintf(h.host, sizeof(h.host), "%s", u.nodename);
+	}
+	h.cgroup_version = 0;
+	for (int i = 0; i < WATCH_BUCKETS; i++)
+		for (struct watch *w = d->buckets[i]; w; w = w->next)
+			h.cgroup_version |= w->cg.version;
+	snprintf(h.options, sizeof(h.options), "%s", d->options);
+	if (rec_open_write(&d->rec, d->o->record, &h, d->o->record_max, err, sizeof(err))) {
+		fprintf(stderr, "oomcast: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int add_initial(struct daemon *d)
+{
+	struct cg_info cg;
+	char err[512];
+	int i;
+
+	if (!d->o->ncgroups) {
+		discover(d);
+		return 0;
+	}
+	for (i = 0; i < d->o->ncgroups; i++) {
+		if (cg_open(d->o->cgroups[i], &cg, err, sizeof(err))) {
+			fprintf(stderr, "oomcast: --cgroup %s: %s\n", d->o->cgroups[i], err);
+			return -1;
+		}
+		if (watch_add(d, &cg))
+			return -1;
+	}
+	return 0;
+}
+
+static int make_fds(int *epfd, int *tfd, int *sfd, double interval)
+{
+	struct itimerspec its = { 0 };
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	*sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	*tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	*epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (*sfd < 0 || *tfd < 0 || *epfd < 0)
+		return -errno;
+	its.it_interval.tv_sec = (time_t)interval;
+	its.it_interval.tv_nsec = (long)((interval - (time_t)interval) * 1e9);
+	its.it_value = its.it_interval;
+	if (timerfd_settime(*tfd, 0, &its, NULL))
+		return -errno;
+	ev.data.fd = *sfd;
+	if (epoll_ctl(*epfd, EPOLL_CTL_ADD, *sfd, &ev))
+		return -errno;
+	ev.data.fd = *tfd;
+	return epoll_ctl(*epfd, EPOLL_CTL_ADD, *tfd, &ev) ? -errno : 0;
+}
+
+static void tick(struct daemon *d, double *last_discover, double *last_tasks)
+{
+	struct timespec m;
+	double mono;
+
+	sync_clocks(d);
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	mono = m.tv_sec + m.tv_nsec / 1e9;
+	if (!d->o->ncgroups && mono - *last_discover >= DISCOVER_EVERY) {
+		discover(d);
+		*last_discover = mono;
+	}
+	poll_tasks(d, *last_tasks);
+	*last_tasks = mono;
+	poll_all(d);
+	update_trips(d);
+	tick_actions(d);
+	if (d->rec)
+		rec_flush(d->rec);
+}
+
+static int loop(struct daemon *d, int epfd, int tfd, int sfd)
+{
+	struct epoll_event evs[4];
+	struct timespec m;
+	double start, last_discover, last_tasks;
+	int rbfd = ring_buffer__epoll_fd(d->rb), i, n;
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = rbfd };
+
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, rbfd, &ev))
+		return -errno;
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	start = last_discover = last_tasks = m.tv_sec + m.tv_nsec / 1e9;
+	while (!d->stop) {
+		n = epoll_wait(epfd, evs, 4, 1000);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.fd == rbfd) {
+				ring_buffer__consume(d->rb);
+			} else if (evs[i].data.fd == tfd) {
+				uint64_t exp;
+
+				if (read(tfd, &exp, sizeof(exp)) > 0)
+					tick(d, &last_discover, &last_tasks);
+			} else if (evs[i].data.fd == sfd) {
+				struct signalfd_siginfo si;
+
+				if (read(sfd, &si, sizeof(si)) > 0)
+					d->stop = 1;
+			}
+		}
+		clock_gettime(CLOCK_MONOTONIC, &m);
+		if (d->o->duration > 0 && m.tv_sec + m.tv_nsec / 1e9 - start >= d->o->duration)
+			d->stop = 1;
+	}
+	ring_buffer__consume(d->rb);
+	return 0;
+}
+
+static void join_args(char *buf, size_t len, int argc, char **argv)
+{
+	size_t off = snprintf(buf, len, "oomcast");
+
+	for (int i = 0; i < argc && off < len; i++)
+		off += snprintf(buf + off, len - off, " %s", argv[i]);
+}
+
+static void free_watches(struct daemon *d)
+{
+	for (int i = 0; i < WATCH_BUCKETS; i++) {
+		struct watch *w = d->buckets[i], *n;
+
+		for (; w; w = n) {
+			n = w->next;
+			free(w);
+		}
+		d->buckets[i] = NULL;
+	}
+}
+
+int run_main(int argc, char **argv)
+{
+	struct run_opts o = { .horizon = 30, .interval = 1, .sample_kib = 256,
+			      .pin_dir = "/sys/fs/bpf/oomcast" };
+	struct ld_opts lo;
+	struct eng_params ep = { 0 };
+	struct daemon *d = NULL;
+	int epfd = -1, tfd = -1, sfd = -1, r, ret = 1;
+	char err[512];
+	sigset_t mask;
+
+	argp_parse(&run_argp, argc, argv, 0, NULL, &o);
+	if (geteuid() != 0) {
+		fprintf(stderr, "oomcast: `run` needs root (it loads BPF programs and reads every "
+			"cgroup); `oomcast replay` does not\n");
+		return 1;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return 1;
+	d->o = &o;
+	join_args(d->options, sizeof(d->options), argc - 1, argv + 1);
+	/* Signals are read from a signalfd: block them before any thread starts. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	for (int i = 0; i < o.ncgroups; i++) {
+		struct cg_info cg;
+
+		if (cg_open(o.cgroups[i], &cg, err, sizeof(err))) {
+			fprintf(stderr, "oomcast: --cgroup %s: %s\n", o.cgroups[i], err);
+			goto out;
+		}
+	}
+	if (act_init(&d->act, &o.act, err, sizeof(err))) {
+		fprintf(stderr, "oomcast: %s\n", err);
+		goto out;
+	}
+	protect_self();
+	lo = (struct ld_opts){ .sample_bytes = o.sample_kib * 1024, .task_rss = o.task_rss,
+			       .verbose = o.verbose, .pin_dir = o.no_pin ? NULL : o.pin_dir };
+	r = ld_open(&d->ld, &lo, err, sizeof(err));
+	if (r) {
+		fprintf(stderr, "oomcast: %s\n", err);
+		goto out;
+	}
+	d->rb = ring_buffer__new(d->ld.events_fd, on_rec, d, NULL);
+	if (!d->rb || (r = make_fds(&epfd, &tfd, &sfd, o.interval))) {
+		fprintf(stderr, "oomcast: cannot set up the event loop: %s\n", strerror(errno));
+		goto out;
+	}
+	fc_params_default(&ep.fc, o.horizon);
+	eng_init(&d->eng, &ep, on_event, d);
+	sync_clocks(d);
+	if (o.record && open_record(d))
+		goto out;
+	if (add_initial(d))
+		goto out;
+	if (o.verbose || !o.json)
+		fprintf(stderr, "oomcast: watching %d cgroup%s, horizon %g s, poll every %g s%s%s\n",
+			d->nwatch, d->nwatch == 1 ? "" : "s", o.horizon, o.interval,
+			d->ld.pin_dir[0] ? ", maps pinned in " : "", d->ld.pin_dir);
+	poll_all(d);
+	observe(d, &(struct obs){ .kind = OBS_READY, .t = now_real() });
+	r = loop(d, epfd, tfd, sfd);
+	if (r)
+		fprintf(stderr, "oomcast: event loop failed: %s\n", strerror(-r));
+	observe(d, &(struct obs){ .kind = OBS_END, .t = now_real() });
+	ret = r ? 1 : 0;
+out:
+	if (d->rec)
+		rec_close_write(d->rec);
+	if (d->act)
+		act_close(d->act);
+	ring_buffer__free(d->rb);
+	for (int i = 0; i < WATCH_BUCKETS; i++)
+		for (struct watch *w = d->buckets[i]; w; w = w->next)
+			ld_unwatch(&d->ld, w->cg.id);
+	ld_close(&d->ld);
+	eng_free(&d->eng);
+	free_watches(d);
+	if (epfd >= 0) close(epfd);
+	if (tfd >= 0) close(tfd);
+	if (sfd >= 0) close(sfd);
+	free(d);
+	return ret;
+}
