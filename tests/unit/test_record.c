@@ -1,0 +1,517 @@
+/* test_record.c: the record format: exact round trip of every observation kind, rotation,
+ * and the reader's verdict on torn, corrupt, future-version, empty and missing files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "test.h"
+#include "record.h"
+#include "replay.h"
+
+#define NOBS 64
+
+static char dir[64];
+
+static const char *tpath(const char *name)
+{
+	static char buf[4][128];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
+	return buf[i];
+}
+
+static void header(struct rec_header *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->start_time = 1764081234.123456789;
+	strcpy(h->oomcast_version, "test-1.0");
+	strcpy(h->kernel, "6.18.44-test");
+	strcpy(h->host, "node-a");
+	h->cgroup_version = 1;
+	strcpy(h->options, "oomcast run --horizon 20 --record x.rec");
+}
+
+/* Every kind, with awkward values: times that are not whole nanoseconds, negative and huge
+ * numbers, -0.0, NaN payloads, CG_NO_LIMIT, usage falling, cgroups interleaved. */
+static int make_obs(struct obs *o)
+{
+	double t = 1764081234.987654321;
+	int n = 0, i;
+
+#define NEXT() (memset(&o[n], 0, sizeof(o[n])), &o[n++])
+	struct obs *x = NEXT();
+	x->kind = OBS_CGROUP_ADD, x->t = t, x->cg = 4242, x->add.version = 1;
+	strcpy(x->add.path, "/sys/fs/cgroup/memory/oomcast-a");
+	x = NEXT();
+	x->kind = OBS_CGROUP_ADD, x->t = t, x->cg = 77777777777ull, x->add.version = 2;
+	memset(x->add.path, 'p', CG_PATH_MAX - 1);     /* the longest path there is */
+	x = NEXT();
+	x->kind = OBS_READY, x->t = t + 0.001;
+	for (i = 0; i < 20; i++) {
+		x = NEXT();
+		x->kind = OBS_SAMPLE, x->t = t + 1 + i * 0.1 + 1e-7 * i, x->cg = i % 2 ? 4242 : 77777777777ull;
+		x->sample.usage = (uint64_t)100 << 20 | (uint64_t)(i * 12345);
+		if (i == 7)
+			x->sample.usage = 3;    /* a fall: negative delta */
+		x->sample.limit = i % 2 ? (uint64_t)200 << 20 : UINT64_MAX;
+		x->sample.reclaimable = (uint64_t)i << 12;
+		x->sample.anon = x->sample.usage - x->sample.reclaimable;
+		x->sample.high = UINT64_MAX - (i == 9);
+		x->sample.kernel_rate = i == 3 ? -0.0 : i == 4 ? NAN : i == 5 ? 1e300 : i * 1048576.25;
+		x->sample.source = (uint8_t)(i % 3);
+	}
+	x = NEXT();
+	x->kind = OBS_TASK, x->t = t + 3, x->cg = 4242;
+	x->task = (struct obs_task){ 31337, -999, "leak", 10485760.5, -123456789012ll, 99 << 20 };
+	x = NEXT();
+	x->kind = OBS_TASK, x->t = t + 3, x->cg = 4242;
+	x->task = (struct obs_task){ UINT32_MAX, 1000, "fifteen-chars!!", 0, INT64_MIN, UINT64_MAX };
+	x = NEXT();
+	x->kind = OBS_SCORE_ADJ, x->t = t + 3.5, x->cg = 4242;
+	x->task.pid = 31337, x->task.oom_score_adj = 500;
+	strcpy(x->task.comm, "leak");
+	x = NEXT();
+	x->kind = OBS_RECLAIM, x->t = t + 3.6, x->cg = 4242;
+	x->reclaim.count = 17, x->reclaim.usage = 199 << 20;
+	x = NEXT();
+	x->kind = OBS_OOM_STATE, x->t = t + 3.7, x->cg = 4242;
+	x->oom = (struct obs_oom_state){ 1, 1, 3, 4, UINT64_MAX, 6, 12.34 };
+	x = NEXT();
+	x->kind = OBS_VICTIM, x->t = t + 4, x->cg = 4242;
+	x->victim = (struct obs_victim){ 31337, -1001, "leak", 4243, 198 << 20, 200 << 20 };
+	x = NEXT();
+	x->kind = OBS_CGROUP_DEL, x->t = t + 5, x->cg = 4242;
+	x = NEXT();
+	x->kind = OBS_SAMPLE, x->t = t - 1e6, x->cg = 77777777777ull;   /* time going back */
+	x = NEXT();
+	x->kind = OBS_END, x->t = t + 6;
+#undef NEXT
+	return n;
+}
+
+static void expect_same(const struct obs *got, const struct obs *want, int i)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "obs %d (kind %u) bytes equal", i, want->kind);
+	ASSERT_TRUE(!memcmp(got, want, sizeof(*got)), what);
+}
+
+static int write_file(const char *path, const struct obs *o, int n, uint64_t max)
+{
+	struct rec_writer *w;
+	struct rec_header h;
+	char err[256];
+	int i, rotations = 0, rc;
+
+	header(&h);
+	if (rec_open_write(&w, path, &h, max, err, sizeof(err))) {
+		T_FAIL("open for write: %s", err);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		rc = rec_write(w, &o[i]);
+		ASSERT_TRUE(rc == 0 || rc == 1, "rec_write returns 0 or 1");
+		rotations += rc == 1;
+		if (i % 7 == 0)
+			ASSERT_EQ(rec_flush(w), 0, "rec_flush");
+	}
+	rec_close_write(w);
+	return rotations;
+}
+
+/* Read a file: how many observations came out, the reader's last status and message. */
+static int read_file(const char *path, struct obs *o, int max, int *status, char *msg,
+		     size_t msglen, struct rec_header *h)
+{
+	struct rec_reader *r;
+	struct rec_header hh;
+	struct obs tmp;
+	int n = 0, rc;
+
+	msg[0] = 0;
+	if (rec_open_read(&r, path, h ? h : &hh, msg, msglen)) {
+		*status = -2;
+		return 0;
+	}
+	while ((rc = rec_next(r, n < max ? &o[n] : &tmp)) == 1)
+		n++;
+	*status = rc;
+	if (rc < 0) {
+		snprintf(msg, msglen, "%s", rec_error(r));
+		*status = rec_torn(r) ? -1 : -3;
+	}
+	rec_close_read(r);
+	return n;
+}
+
+static void test_round_trip_every_kind(void)
+{
+	static struct obs in[NOBS], out[NOBS];
+	struct rec_header h, want;
+	char msg[512];
+	int n = make_obs(in), got, st, i;
+
+	write_file(tpath("rt.rec"), in, n, 0);
+	got = read_file(tpath("rt.rec"), out, NOBS, &st, msg, sizeof(msg), &h);
+	ASSERT_EQ(st, 0, "clean end");
+	ASSERT_EQ(got, n, "observations read");
+	for (i = 0; i < n && i < got; i++)
+		expect_same(&out[i], &in[i], i);
+	header(&want);
+	ASSERT_EQ(h.format_version, REC_FORMAT_VERSION, "format version");
+	ASSERT_TRUE(!memcmp(&h.start_time, &want.start_time, sizeof(double)), "start time bits");
+	ASSERT_STR(h.oomcast_version, want.oomcast_version, "oomcast version");
+	ASSERT_STR(h.kernel, want.kernel, "kernel");
+	ASSERT_STR(h.host, want.host, "host");
+	ASSERT_STR(h.options, want.options, "options");
+	ASSERT_EQ(h.cgroup_version, 1, "cgroup version");
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? -1 : st.st_size;
+}
+
+/* A record is a few dozen bytes, not a 4 KiB struct: what makes days of recording fit. */
+static void test_compact(void)
+{
+	static struct obs o[1];
+	struct rec_writer *w;
+	struct rec_header h;
+	char err[256];
+	off_t before, after;
+	int i;
+
+	header(&h);
+	if (rec_open_write(&w, tpath("compact.rec"), &h, 0, err, sizeof(err))) {
+		T_FAIL("%s", err);
+		return;
+	}
+	rec_flush(w);
+	before = file_size(tpath("compact.rec"));
+	for (i = 0; i < 3600; i++) {
+		memset(o, 0, sizeof(o));
+		o->kind = OBS_SAMPLE, o->t = 1764081234.0 + i + i * 1e-6, o->cg = 123456;
+		o->sample = (struct obs_sample){ (uint64_t)(50 << 20) + (uint64_t)i * 1048576, 1 << 30,
+			(uint64_t)i << 12, 30 << 20, UINT64_MAX, i * 1024.0, SRC_POLL };
+		rec_write(w, o);
+	}
+	rec_close_write(w);
+	after = file_size(tpath("compact.rec"));
+	printf("# an hour of 1 Hz samples of one growing cgroup: %lld bytes (%.1f per sample)\n",
+	       (long long)(after - before), (after - before) / 3600.0);
+	ASSERT_RANGE((after - before) / 3600.0, 5, 30, "bytes per sample");
+}
+
+static void test_rotation(void)
+{
+	static struct obs o[1], out[NOBS];
+	struct rec_writer *w;
+	struct rec_header h;
+	char err[256], msg[512];
+	int i, rc, rotations = 0, st, n;
+
+	unlink(tpath("rot.rec.1"));
+	header(&h);
+	if (rec_open_write(&w, tpath("rot.rec"), &h, 4000, err, sizeof(err))) {
+		T_FAIL("%s", err);
+		return;
+	}
+	memset(o, 0, sizeof(o));
+	o->kind = OBS_CGROUP_ADD, o->t = 100, o->cg = 9;
+	strcpy(o->add.path, "/sys/fs/cgroup/memory/rot");
+	rec_write(w, o);
+	o->kind = OBS_READY, o->t = 100.5, o->cg = 0;
+	rec_write(w, o);
+	for (i = 0; i < 1000; i++) {
+		memset(o, 0, sizeof(o));
+		o->kind = OBS_SAMPLE, o->t = 101 + i, o->cg = 9;
+		o->sample.usage = (uint64_t)i * 7777777, o->sample.limit = 1 << 30;
+		rc = rec_write(w, o);
+		ASSERT_TRUE(rc == 0 || rc == 1, "rec_write");
+		rotations += rc == 1;
+	}
+	rec_close_write(w);
+	ASSERT_TRUE(rotations >= 2, "rotated more than once");
+	ASSERT_RANGE(file_size(tpath("rot.rec")), 1, 4000, "current file within max");
+	ASSERT_RANGE(file_size(tpath("rot.rec.1")), 3000, 4000, "previous file within max");
+	n = read_file(tpath("rot.rec"), out, NOBS, &st, msg, sizeof(msg), &h);
+	ASSERT_EQ(st, 0, "rotated file reads cleanly");
+	ASSERT_TRUE(n >= 3, "re-announcements and samples");
+	ASSERT_EQ(out[0].kind, OBS_CGROUP_ADD, "starts with the cgroup re-announced");
+	ASSERT_STR(out[0].add.path, "/sys/fs/cgroup/memory/rot", "its path");
+	ASSERT_EQ(out[1].kind, OBS_READY, "then ready");
+	ASSERT_EQ(out[2].kind, OBS_SAMPLE, "then samples");
+	/* the first sample of a new file is not a delta against the old file's last one */
+	ASSERT_EQ(out[2].sample.usage, (uint64_t)(out[2].t - 101) * 7777777, "usage exact");
+	ASSERT_TRUE(h.start_time == out[2].t, "header start time is the rotation time");
+	n = read_file(tpath("rot.rec.1"), out, NOBS, &st, msg, sizeof(msg), NULL);
+	ASSERT_EQ(st, 0, "previous file reads cleanly");
+}
+
+static int copy_prefix(const char *src, const char *dst, off_t len)
+{
+	static char buf[1 << 16];
+	int in = open(src, O_RDONLY), out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ssize_t n = in >= 0 ? read(in, buf, sizeof(buf)) : -1;
+	int rc = -1;
+
+	if (in >= 0 && out >= 0 && n >= len && write(out, buf, len) == len)
+		rc = 0;
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return rc;
+}
+
+/* Cut the file at every byte of its last record: the records before it all come out, and the
+ * message names the torn record's offset. */
+static void test_torn_tail_every_offset(void)
+{
+	static struct obs in[NOBS], out[NOBS];
+	char msg[512], want[64];
+	int n = make_obs(in), st, got, fails = 0;
+	off_t full, last, cut;
+
+	write_file(tpath("torn.rec"), in, n - 1, 0);
+	last = file_size(tpath("torn.rec"));
+	write_file(tpath("torn.rec"), in, n, 0);
+	full = file_size(tpath("torn.rec"));
+	ASSERT_TRUE(last > 0 && full > last, "sizes");
+	snprintf(want, sizeof(want), "byte offset %lld", (long long)last);
+	for (cut = last + 1; cut < full; cut++) {
+		copy_prefix(tpath("torn.rec"), tpath("cut.rec"), cut);
+		got = read_file(tpath("cut.rec"), out, NOBS, &st, msg, sizeof(msg), NULL);
+		if (got != n - 1 || st != -1 || !strstr(msg, want) || !strstr(msg, "truncated")) {
+			if (!fails++)
+				T_FAIL("cut at %lld: %d obs, status %d, \"%s\"", (long long)cut, got, st, msg);
+		}
+	}
+	copy_prefix(tpath("torn.rec"), tpath("cut.rec"), last);
+	got = read_file(tpath("cut.rec"), out, NOBS, &st, msg, sizeof(msg), NULL);
+	ASSERT_EQ(got, n - 1, "cut at a record boundary: all before it");
+	ASSERT_EQ(st, 0, "cut at a record boundary: a clean end");
+	ASSERT_EQ(fails, 0, "cuts misread");
+}
+
+/* Flip every bit of the file, one at a time: never a crash, never an observation that was
+ * not written; flips inside records are caught by the CRC at that record's offset. */
+static void test_bit_flips_detected(void)
+{
+	static struct obs in[NOBS], out[NOBS];
+	static uint8_t orig[1 << 16];
+	char msg[512];
+	int n = make_obs(in), st, got, fd, i, misread = 0, undetected = 0, bad_stop = 0;
+	off_t size, byte;
+
+	write_file(tpath("flip.rec"), in, n, 0);
+	fd = open(tpath("flip.rec"), O_RDONLY);
+	size = read(fd, orig, sizeof(orig));
+	close(fd);
+	ASSERT_TRUE(size > 100 && size < (off_t)sizeof(orig), "file size");
+	for (byte = 0; byte < size; byte++) {
+		for (i = 0; i < 8; i++) {
+			orig[byte] ^= 1 << i;
+			fd = open(tpath("flipped.rec"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+			if (write(fd, orig, size) != size)
+				T_FAIL("write");
+			close(fd);
+			orig[byte] ^= 1 << i;
+			got = read_file(tpath("flipped.rec"), out, NOBS, &st, msg, sizeof(msg), NULL);
+			for (int k = 0; k < got && k < n; k++)
+				misread += memcmp(&out[k], &in[k], sizeof(out[k])) != 0;
+			if (st == 0 && got == n)
+				undetected++;
+			else if (st == 0)
+				bad_stop++;
+			else if (!strstr(msg, "offset"))
+				bad_stop++;
+		}
+	}
+	ASSERT_EQ(misread, 0, "observations misread after a flip");
+	ASSERT_EQ(undetected, 0, "flips not detected");
+	ASSERT_EQ(bad_stop, 0, "flips ending without a message naming the offset");
+}
+
+static void write_bytes(const char *path, const void *p, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0 || write(fd, p, len) != (ssize_t)len)
+		T_FAIL("write %s", path);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void test_future_version_rejected(void)
+{
+	static struct obs in[NOBS], out[NOBS];
+	static uint8_t buf[1 << 16];
+	char msg[512];
+	int n = make_obs(in), st, fd;
+	ssize_t size;
+
+	write_file(tpath("future.rec"), in, n, 0);
+	fd = open(tpath("future.rec"), O_RDONLY);
+	size = read(fd, buf, sizeof(buf));
+	close(fd);
+	buf[8] = REC_FORMAT_VERSION + 1;
+	write_bytes(tpath("future.rec"), buf, size);
+	ASSERT_EQ(read_file(tpath("future.rec"), out, NOBS, &st, msg, sizeof(msg), NULL), 0, "no obs");
+	ASSERT_EQ(st, -2, "open fails");
+	ASSERT_TRUE(strstr(msg, "format version 2") && strstr(msg, "newer") &&
+		    strstr(msg, "byte offset 8"), msg);
+}
+
+static void test_bad_files(void)
+{
+	static struct obs out[NOBS];
+	char msg[512];
+	int st;
+
+	unlink(tpath("missing.rec"));
+	read_file(tpath("missing.rec"), out, NOBS, &st, msg, sizeof(msg), NULL);
+	ASSERT_EQ(st, -2, "missing: open fails");
+	ASSERT_TRUE(strstr(msg, "missing.rec") && strstr(msg, "No such file"), msg);
+
+	write_bytes(tpath("empty.rec"), "", 0);
+	read_file(tpath("empty.rec"), out, NOBS, &st, msg, sizeof(msg), NULL);
+	ASSERT_EQ(st, -2, "empty: open fails");
+	ASSERT_TRUE(strstr(msg, "empty.rec") && strstr(msg, "empty (0 bytes)"), msg);
+
+	write_bytes(tpath("text.rec"), "hello world, not a record\n", 26);
+	read_file(tpath("text.rec"), out, NOBS, &st, msg, sizeof(msg), NULL);
+	ASSERT_EQ(st, -2, "not a record: open fails");
+	ASSERT_TRUE(strstr(msg, "bad magic at byte offset 0"), msg);
+
+	write_bytes(tpath("short.rec"), "OOMCAST\0\1", 9);
+	read_file(tpath("short.rec"), out, NOBS, &st, msg, sizeof(msg), NULL);
+	ASSERT_EQ(st, -2, "preamble cut: open fails");
+	ASSERT_TRUE(strstr(msg, "truncated at byte offset 9"), msg);
+
+	write_bytes(tpath("nohdr.rec"), "OOMCAST\0\1\0\0\0", 12);
+	read_file(tpath("nohdr.rec"), out, NOBS, &st, msg, sizeof(msg), NULL);
+	ASSERT_EQ(st, -2, "no header: open fails");
+	ASSERT_TRUE(strstr(msg, "no header record") && strstr(msg, "byte offset 12"), msg);
+}
+
+/* Corruption in the middle ends the stream there, as corruption (not a torn tail). */
+static void test_corrupt_middle(void)
+{
+	static struct obs in[NOBS], out[NOBS];
+	static uint8_t buf[1 << 16];
+	char msg[512], want[64];
+	int n = make_obs(in), st, fd, got;
+	off_t at;
+	ssize_t size;
+
+	write_file(tpath("mid.rec"), in, 10, 0);
+	at = file_size(tpath("mid.rec"));
+	write_file(tpath("mid.rec"), in, n, 0);
+	fd = open(tpath("mid.rec"), O_RDONLY);
+	size = read(fd, buf, sizeof(buf));
+	close(fd);
+	buf[at + 3] ^= 0x40;
+	write_bytes(tpath("mid.rec"), buf, size);
+	got = read_file(tpath("mid.rec"), out, NOBS, &st, msg, sizeof(msg), NULL);
+	ASSERT_EQ(got, 10, "the prefix");
+	ASSERT_EQ(st, -3, "corrupt, not torn");
+	snprintf(want, sizeof(want), "byte offset %lld", (long long)at);
+	ASSERT_TRUE(strstr(msg, want) && strstr(msg, "CRC"), msg);
+
+	/* a tail of zeros (what a file system may leave after power loss) reads as torn */
+	memset(buf + at, 0, size - at);
+	write_bytes(tpath("mid.rec"), buf, size);
+	got = read_file(tpath("mid.rec"), out, NOBS, &st, msg, sizeof(msg), NULL);
+	ASSERT_EQ(got, 10, "the prefix before zeros");
+	ASSERT_EQ(st, -1, "zeros: torn");
+}
+
+/* A writer killed between flushes leaves only whole records: what rec_flush pushed. */
+static void test_flush_is_the_crash_boundary(void)
+{
+	static struct obs in[NOBS], out[NOBS];
+	struct rec_writer *w;
+	struct rec_header h;
+	char err[256], msg[512];
+	int n = make_obs(in), i, st, got;
+	pid_t pid;
+
+	header(&h);
+	pid = fork();
+	if (pid == 0) {
+		if (rec_open_write(&w, tpath("kill.rec"), &h, 0, err, sizeof(err)))
+			_exit(1);
+		for (i = 0; i < 10; i++)
+			rec_write(w, &in[i]);
+		rec_flush(w);
+		for (; i < n; i++)
+			rec_write(w, &in[i]);
+		_exit(0);       /* no flush, no close: as if SIGKILLed */
+	}
+	waitpid(pid, NULL, 0);
+	got = read_file(tpath("kill.rec"), out, NOBS, &st, msg, sizeof(msg), NULL);
+	ASSERT_EQ(got, 10, "flushed records survive");
+	ASSERT_EQ(st, 0, "ends cleanly at the last flush");
+	for (i = 0; i < got; i++)
+		expect_same(&out[i], &in[i], i);
+}
+
+static void test_writer_rejects_unknown_kind(void)
+{
+	static struct obs o[1];
+	struct rec_writer *w;
+	struct rec_header h;
+	char err[256];
+
+	header(&h);
+	if (rec_open_write(&w, tpath("bad.rec"), &h, 0, err, sizeof(err))) {
+		T_FAIL("%s", err);
+		return;
+	}
+	memset(o, 0, sizeof(o));
+	o->kind = 99;
+	ASSERT_EQ(rec_write(w, o), -EINVAL, "unknown kind refused");
+	rec_close_write(w);
+	ASSERT_EQ(rec_open_write(&w, "/nonexistent-dir/x.rec", &h, 0, err, sizeof(err)), -ENOENT,
+		  "unwritable path");
+	ASSERT_TRUE(strstr(err, "/nonexistent-dir/x.rec") != NULL, err);
+}
+
+int main(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/oomcast-test-record-%d", getpid());
+	if (mkdir(dir, 0700)) {
+		perror(dir);
+		return 1;
+	}
+	RUN(test_round_trip_every_kind);
+	RUN(test_compact);
+	RUN(test_rotation);
+	RUN(test_torn_tail_every_offset);
+	RUN(test_bit_flips_detected);
+	RUN(test_future_version_rejected);
+	RUN(test_bad_files);
+	RUN(test_corrupt_middle);
+	RUN(test_flush_is_the_crash_boundary);
+	RUN(test_writer_rejects_unknown_kind);
+	if (!t_failed) {
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd))
+			fprintf(stderr, "could not remove %s\n", dir);
+	}
+	return TEST_EXIT();
+}
