@@ -20,7 +20,7 @@
 #define SVG_H_ETA 70
 #define SVG_H_TASKS 110
 #define SVG_H_AXIS 30
-#define SVG_GAP 14
+#define SVG_GAP 18
 #define SVG_MAX_PANELS 50
 #define SVG_TOP_TASKS 5
 
