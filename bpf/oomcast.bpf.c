@@ -188,6 +188,8 @@ static __always_inline void credit_task(struct task_struct *task, __u64 own_id, 
 		if (!t)
 			return;
 	}
+	/* refreshed each time: a task that exec()s after its first sample changes its name */
+	BPF_CORE_READ_STR_INTO(&t->comm, task, group_leader, comm);
 	t->cgroup_id = own_id;
 	t->watched_id = watched;
 	t->last_ns = now;

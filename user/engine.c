@@ -160,7 +160,8 @@ static void on_sample(struct engine *e, const struct obs *o)
 				o->sample.kernel_rate };
 	fc_observe(&c->fc, fp, &in, &c->last);
 
-	if (c->state == CG_OK && c->last.mode != FC_NONE && c->last.eta <= fp->horizon) {
+	if (c->state == CG_OK && c->last.mode != FC_NONE && c->last.eta <= fp->horizon &&
+	    c->last.confidence >= fp->min_confidence) {
 		c->state = CG_FORECAST;
 		c->forecast_t = c->last_forecast_t = o->t;
 		c->calm_since = NAN;

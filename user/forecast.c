@@ -15,7 +15,7 @@
 #include "forecast.h"
 
 #define FC_TURN 0.03            /* hysteresis for turning points, fraction of the limit */
-#define FC_MIN_GAP 0.05         /* samples closer than this replace the previous one */
+#define FC_MIN_GAP 0.2          /* history is thinned to this spacing (the newest is exact) */
 #define FC_BURST_WIN 1.0        /* seconds: window of the burst slope */
 
 void fc_params_default(struct fc_params *p, double horizon)
@@ -23,6 +23,7 @@ void fc_params_default(struct fc_params *p, double horizon)
 	memset(p, 0, sizeof(*p));
 	p->horizon = horizon;
 	p->min_samples = 3;
+	p->min_confidence = 0.3;
 	p->clear_factor = 2.0;
 	p->clear_hold = 5.0;
 }
@@ -47,12 +48,15 @@ static const struct fc_sample *hist_at(const struct fc_state *s, int back)
 	return &s->hist[(s->head - 1 - back + FC_HIST) % FC_HIST];
 }
 
+/* Keep samples at least FC_MIN_GAP apart, except the newest, which is always exact: a
+ * sample closer than that to the one before the newest replaces the newest. */
 static void hist_push(struct fc_state *s, double t, double risk)
 {
-	if (s->nhist && t - s->last_t < FC_MIN_GAP) {
-		struct fc_sample *last = &s->hist[(s->head - 1 + FC_HIST) % FC_HIST];
-
-		last->risk = risk;      /* keep the first time of the group, the newest value */
+	if (!s->nhist)
+		s->first_t = t;
+	if (s->nhist >= 2 && t - hist_at(s, 1)->t < FC_MIN_GAP) {
+		s->hist[(s->head - 1 + FC_HIST) % FC_HIST] = (struct fc_sample){ t, risk };
+		s->last_t = t;
 		return;
 	}
 	s->hist[s->head] = (struct fc_sample){ t, risk };
@@ -182,8 +186,8 @@ static int cycling(const struct fc_state *s, double now)
 		return 0;
 	for (i = 1; i < s->npeaks; i++)
 		gap = fmax(gap, s->peaks[i].t - s->peaks[i - 1].t);
-	if (s->npeaks == 1)
-		gap = s->peaks[0].t - s->hist[(s->head - s->nhist + FC_HIST) % FC_HIST].t;
+	if (s->npeaks == 1)     /* one tooth so far: its rise since the start is the period */
+		gap = s->peaks[0].t - s->first_t;
 	return now - s->peaks[s->npeaks - 1].t <= fmax(2 * gap, 10.0);
 }
 

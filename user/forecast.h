@@ -4,12 +4,13 @@
 #define OOMCAST_FORECAST_H
 #include <stdint.h>
 
-#define FC_HIST 256             /* samples kept (thinned to >= FC_MIN_GAP apart) */
+#define FC_HIST 256             /* samples kept, >= 0.2 s apart: at least 51 s */
 #define FC_PEAKS 16             /* sawtooth peaks/floors kept */
 
 struct fc_params {
 	double horizon;         /* seconds: how far ahead an alert must come */
 	double min_samples;     /* samples before any verdict */
+	double min_confidence;  /* a forecast needs at least this confidence */
 	double clear_factor;    /* clear when ETA > clear_factor * horizon ... */
 	double clear_hold;      /* ... for this many seconds */
 };
@@ -31,7 +32,7 @@ struct fc_sample {
 struct fc_state {
 	struct fc_sample hist[FC_HIST];
 	int nhist, head;        /* ring of samples */
-	double last_t;
+	double last_t, first_t;
 	/* sawtooth tracking */
 	double run_max, run_max_t;      /* highest risk since the last floor */
 	double run_min, run_min_t;      /* lowest risk since the last peak */

@@ -29,6 +29,7 @@
 #define MAX_CGROUP_ARGS 64
 #define WATCH_BUCKETS 1024
 #define DISCOVER_EVERY 2.0      /* seconds between rescans for new cgroups */
+#define REFRESH_GAP 0.25        /* seconds: fastest re-read of a cgroup's files */
 
 struct run_opts {
 	const char *cgroups[MAX_CGROUP_ARGS];
@@ -49,6 +50,7 @@ struct watch {
 	struct obs_oom_state oom;
 	int have_oom;
 	uint64_t trip;
+	double polled;                  /* CLOCK_MONOTONIC seconds of the last file read */
 	unsigned seen;                  /* discovery generation */
 	struct watch *next;             /* hash chain */
 };
@@ -221,6 +223,14 @@ static struct watch *watch_find(struct daemon *d, uint64_t id)
 		if (w->cg.id == id)
 			return w;
 	return NULL;
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static double now_real(void)
@@ -396,6 +406,7 @@ static void poll_one(struct daemon *d, struct watch *w)
 		return;
 	w->st = st;
 	w->have_st = 1;
+	w->polled = mono_now();
 	sample_obs(&o, w, t, st.usage, kernel_rate(d, w->cg.id), SRC_POLL);
 	observe(d, &o);
 
@@ -513,6 +524,14 @@ static int on_rec(void *ctx, void *data, size_t len)
 		w = watch_find(d, r->cgroup_id);
 		if (!w || !w->have_st)
 			return 0;
+		/* Usage moved a lot since the files were read: the growth may be page cache, which
+		 * only memory.stat tells apart. Read the files now rather than guess (at most 4/s). */
+		if (mono_now() - w->polled >= REFRESH_GAP &&
+		    (r->usage_bytes > w->st.usage ? r->usage_bytes - w->st.usage
+		     : w->st.usage - r->usage_bytes) > w->st.limit / 100) {
+			poll_one(d, w);
+			return 0;
+		}
 		sample_obs(&o, w, o.t, r->usage_bytes, (double)r->b,
 			   r->type == OC_REC_TRIP ? SRC_TRIP : SRC_KERNEL);
 		break;

@@ -30,6 +30,11 @@ cleanup() {
 		for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
 		for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$cg" 2>/dev/null && break; sleep 0.2; done
 	done
+	if [ "$_fails" -ne 0 ]; then   # keep the evidence of a failure for the log reader
+		local keep=$ROOT/build/test-logs/$(basename "$0" .sh)-$$
+		mkdir -p "$keep" && cp -r "$TEST_TMP"/. "$keep"/ 2>/dev/null
+		echo "# outputs kept in $keep" >&2
+	fi
 	rm -rf "$TEST_TMP"
 }
 trap cleanup EXIT

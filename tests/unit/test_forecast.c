@@ -1,0 +1,298 @@
+/* test_forecast.c: the forecaster and the engine on synthetic series: a steady leak fires
+ * about a horizon ahead, stationary shapes (sawtooth, page cache, noise) never fire after
+ * the warm-up, a rising sawtooth and a burst are caught, and the engine's episodes. */
+#include <math.h>
+#include <stdlib.h>
+#include "test.h"
+#include "engine.h"
+#include "forecast.h"
+
+#define MB 1000000.0
+
+typedef double (*shape_fn)(double t, void *arg);
+
+struct run {
+	double first_fire;      /* time of the first eta <= horizon after warmup, NAN if none */
+	double exhaust;         /* first time risk >= limit, NAN if never */
+	double max_eta_err;     /* max |eta - true| / true after the first fire (steady leaks) */
+};
+
+/* Feed shape(t) as risk (reclaimable given separately) every dt until t_end. */
+static struct run drive(shape_fn risk_fn, shape_fn cache_fn, void *arg, double limit,
+			double horizon, double dt, double t_end, double warmup, double slope)
+{
+	struct fc_params p;
+	struct fc_state s;
+	struct run r = { NAN, NAN, 0 };
+	double t;
+
+	fc_params_default(&p, horizon);
+	fc_init(&s);
+	for (t = 0; t <= t_end; t += dt) {
+		double risk = risk_fn(t, arg), cache = cache_fn ? cache_fn(t, arg) : 0;
+		struct fc_input in = { t, (uint64_t)(risk + cache), (uint64_t)limit, (uint64_t)cache, 0 };
+		struct fc_result out;
+
+		if (risk >= limit) {
+			r.exhaust = t;
+			break;
+		}
+		fc_observe(&s, &p, &in, &out);
+		if (t >= warmup && out.mode != FC_NONE && out.eta <= horizon && isnan(r.first_fire))
+			r.first_fire = t;
+		if (!isnan(r.first_fire) && slope > 0) {
+			double truth = (limit - risk) / slope;
+
+			if (truth > 1)
+				r.max_eta_err = fmax(r.max_eta_err, fabs(out.eta - truth) / truth);
+		}
+	}
+	return r;
+}
+
+static double leak(double t, void *arg) { return 10 * MB + *(double *)arg * t; }
+
+static void test_steady_leak_fires_a_horizon_ahead(void)
+{
+	double rates[] = { 1 * MB, 10 * MB, 200 * MB };
+	double horizons[] = { 5, 30, 60 };
+
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++) {
+			double rate = rates[i], h = horizons[j], limit = 10 * MB + rate * (h * 3 + 20);
+			struct run r = drive(leak, NULL, &rate, limit, h, 0.1, 1e4, 0, rate);
+			double lead = r.exhaust - r.first_fire;
+
+			ASSERT_TRUE(!isnan(r.first_fire), "fired");
+			ASSERT_RANGE(lead, 0.9 * h, 1.1 * h, "lead / horizon");
+			ASSERT_RANGE(r.max_eta_err, 0, 0.2, "eta error after firing");
+		}
+}
+
+struct saw { double floor, peak, rate, rise; };
+
+/* Grows at rate from floor to peak, drops back at once; peaks rise by `rise` each cycle. */
+static double sawtooth(double t, void *arg)
+{
+	struct saw *s = arg;
+	double floor = s->floor, peak = s->peak;
+
+	for (;;) {
+		double leg = (peak - floor) / s->rate;
+
+		if (t < leg)
+			return floor + s->rate * t;
+		t -= leg;
+		floor += s->rise / 2;
+		peak += s->rise;
+	}
+}
+
+static void test_stationary_sawtooth_90pct_never_fires(void)
+{
+	double limit = 1000 * MB;
+	struct saw shapes[] = {
+		{ 450 * MB, 900 * MB, 50 * MB, 0 },     /* 9 s teeth */
+		{ 450 * MB, 900 * MB, 200 * MB, 0 },    /* fast GC */
+		{ 300 * MB, 880 * MB, 20 * MB, 0 },     /* slow: 29 s teeth */
+	};
+
+	for (unsigned i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		/* warm-up: the first tooth is indistinguishable from a leak until it drops */
+		double warm = (shapes[i].peak - shapes[i].floor) / shapes[i].rate + 1;
+		struct run r = drive(sawtooth, NULL, &shapes[i], limit, 30, 0.1, 300, warm, 0);
+
+		ASSERT_TRUE(isnan(r.first_fire), "no forecast on a stationary sawtooth");
+		if (!isnan(r.first_fire))
+			fprintf(stderr, "  shape %u fired at t=%.1f\n", i, r.first_fire);
+	}
+}
+
+static void test_rising_sawtooth_is_caught(void)
+{
+	double limit = 1000 * MB, h = 30;
+	struct saw s = { 300 * MB, 500 * MB, 50 * MB, 40 * MB };
+	struct run r = drive(sawtooth, NULL, &s, limit, h, 0.1, 2000, 0, 0);
+
+	ASSERT_TRUE(!isnan(r.exhaust), "exhausted");
+	ASSERT_TRUE(!isnan(r.first_fire), "fired");
+	ASSERT_RANGE(r.exhaust - r.first_fire, 0.5 * h, 1e9, "lead");
+}
+
+static double cache_full(double t, void *arg) { (void)t; return *(double *)arg; }
+static double small_anon(double t, void *arg) { (void)arg; return 5 * MB + 0.5 * MB * sin(t); }
+
+static void test_page_cache_at_limit_never_fires(void)
+{
+	double cache = 95 * MB;
+	struct run r = drive(small_anon, cache_full, &cache, 100 * MB, 30, 0.1, 200, 0, 0);
+
+	ASSERT_TRUE(isnan(r.first_fire), "no forecast for page cache");
+}
+
+static double noisy_flat(double t, void *arg)
+{
+	(void)arg;
+	/* deterministic pseudo-noise of +-1% around 95% of the limit */
+	return 95 * MB + 1 * MB * sin(t * 7.3) * cos(t * 3.1);
+}
+
+static void test_noise_near_limit_never_fires(void)
+{
+	struct run r = drive(noisy_flat, NULL, NULL, 100 * MB, 30, 0.1, 300, 10, 0);
+
+	ASSERT_TRUE(isnan(r.first_fire), "no forecast on a noisy plateau");
+}
+
+static double burst(double t, void *arg)
+{
+	double start = *(double *)arg;
+
+	return t < start ? 20 * MB : 20 * MB + 40 * MB * (t - start);   /* fills in 2 s */
+}
+
+static void test_burst_is_caught_early(void)
+{
+	double start = 30;
+	struct run r = drive(burst, NULL, &start, 100 * MB, 5, 0.1, 100, 0, 0);
+
+	ASSERT_TRUE(!isnan(r.first_fire), "fired");
+	ASSERT_RANGE(r.exhaust - r.first_fire, 0.7, 1e9, "lead");
+}
+
+/* ---- the engine's episodes ---- */
+
+static struct oc_event got[64];
+static int ngot;
+
+static void collect(const struct oc_event *ev, void *arg)
+{
+	(void)arg;
+	if (ngot < 64)
+		got[ngot++] = *ev;
+}
+
+static void feed_sample(struct engine *e, double t, double usage, double limit)
+{
+	struct obs o = { .kind = OBS_SAMPLE, .t = t, .cg = 7 };
+
+	o.sample.usage = (uint64_t)usage;
+	o.sample.limit = (uint64_t)limit;
+	eng_feed(e, &o);
+}
+
+static int count(enum ev_kind k)
+{
+	int n = 0;
+
+	for (int i = 0; i < ngot; i++)
+		n += got[i].kind == k;
+	return n;
+}
+
+static void test_engine_episode(void)
+{
+	struct eng_params p = { 0 };
+	struct engine e;
+	struct obs add = { .kind = OBS_CGROUP_ADD, .t = 0, .cg = 7 };
+	struct obs vic = { .kind = OBS_VICTIM, .cg = 7 };
+	double t;
+
+	fc_params_default(&p.fc, 10);
+	eng_init(&e, &p, collect, NULL);
+	ngot = 0;
+	snprintf(add.add.path, sizeof(add.add.path), "/sys/fs/cgroup/memory/x");
+	add.add.version = CG_V1;
+	eng_feed(&e, &add);
+	for (t = 0; t < 60; t += 0.5)          /* 1 MB/s towards 100 MB: full at t = 90 */
+		feed_sample(&e, t, 10 * MB + MB * t, 100 * MB);
+	ASSERT_EQ(count(EV_FORECAST), 0, "no forecast while far");
+	for (; t < 85; t += 0.5)
+		feed_sample(&e, t, 10 * MB + MB * t, 100 * MB);
+	ASSERT_EQ(count(EV_FORECAST), 1, "one forecast per episode");
+	for (int i = 0; i < ngot; i++)
+		if (got[i].kind == EV_FORECAST) {
+			ASSERT_RANGE(got[i].time, 79, 81.5, "forecast time");
+			ASSERT_RANGE(got[i].eta_seconds, 8.5, 10, "eta");
+			ASSERT_STR(got[i].cgroup, "/sys/fs/cgroup/memory/x", "cgroup path");
+		}
+	vic.t = 90;
+	vic.victim.pid = 42;
+	vic.victim.oom_score_adj = -1001;
+	snprintf(vic.victim.comm, sizeof(vic.victim.comm), "leak");
+	eng_feed(&e, &(struct obs){ .kind = OBS_SCORE_ADJ, .t = 1, .cg = 7,
+		 .task = { .pid = 42, .oom_score_adj = 500 } });
+	eng_feed(&e, &vic);
+	ASSERT_EQ(count(EV_OOM_KILL), 1, "kill");
+	ASSERT_NEAR(got[ngot - 1].lead_seconds, 10, 1.1, "lead of the kill");
+	ASSERT_EQ(got[ngot - 1].oom_score_adj, 500, "adj learnt from oom_score_adj_update");
+	ASSERT_EQ(got[ngot - 1].pid, 42, "victim pid");
+	/* after the kill, usage is low and flat: no new forecast, and a later leak is new */
+	for (t = 91; t < 120; t += 0.5)
+		feed_sample(&e, t, 20 * MB, 100 * MB);
+	ASSERT_EQ(count(EV_FORECAST), 1, "quiet after the kill");
+	eng_free(&e);
+}
+
+static void test_engine_clear_and_stall(void)
+{
+	struct eng_params p = { 0 };
+	struct engine e;
+	struct obs add = { .kind = OBS_CGROUP_ADD, .t = 0, .cg = 7 };
+	struct obs st = { .kind = OBS_OOM_STATE, .cg = 7 };
+	double t;
+
+	fc_params_default(&p.fc, 10);
+	eng_init(&e, &p, collect, NULL);
+	ngot = 0;
+	add.add.version = CG_V1;
+	eng_feed(&e, &add);
+	for (t = 0; t < 10; t += 0.5)           /* a fast rise ... */
+		feed_sample(&e, t, 50 * MB + 4 * MB * t, 100 * MB);
+	ASSERT_EQ(count(EV_FORECAST), 1, "forecast on the rise");
+	for (; t < 40; t += 0.5)                /* ... that stops: risk gone */
+		feed_sample(&e, t, 90 * MB, 100 * MB);
+	ASSERT_EQ(count(EV_CLEAR), 1, "clear once calm");
+	st.t = 41;
+	st.oom.under_oom = 1;
+	st.oom.oom_kill_disable = 1;
+	eng_feed(&e, &st);
+	ASSERT_EQ(count(EV_STALL), 1, "stall when under_oom");
+	st.t = 42;
+	eng_feed(&e, &st);
+	ASSERT_EQ(count(EV_STALL), 1, "one stall per episode");
+	st.t = 43;
+	st.oom.under_oom = 0;
+	eng_feed(&e, &st);
+	ASSERT_EQ(count(EV_STALL_END), 1, "stall_end");
+	eng_free(&e);
+}
+
+static void test_trip_bytes(void)
+{
+	struct eng_cgroup c = { 0 };
+
+	c.sample.limit = 100 * 1000000ULL;
+	c.sample.reclaimable = 10 * 1000000ULL;
+	c.last.slope = 2 * MB;
+	/* risk would be within a 10 s horizon at 80 MB; usage = risk + reclaimable */
+	ASSERT_NEAR((double)eng_trip_bytes(&c, 10), 90 * MB, 1, "trip with slope");
+	c.last.slope = 0;
+	ASSERT_NEAR((double)eng_trip_bytes(&c, 10), 100 * MB, 1, "idle trip at 90% risk");
+	c.state = CG_FORECAST;
+	ASSERT_EQ(eng_trip_bytes(&c, 10), 0, "no trip while a forecast is out");
+}
+
+int main(void)
+{
+	RUN(test_steady_leak_fires_a_horizon_ahead);
+	RUN(test_stationary_sawtooth_90pct_never_fires);
+	RUN(test_rising_sawtooth_is_caught);
+	RUN(test_page_cache_at_limit_never_fires);
+	RUN(test_noise_near_limit_never_fires);
+	RUN(test_burst_is_caught_early);
+	RUN(test_engine_episode);
+	RUN(test_engine_clear_and_stall);
+	RUN(test_trip_bytes);
+	return TEST_EXIT();
+}
