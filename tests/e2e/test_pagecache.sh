@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 need_root
 
 file=$TEST_TMP/big
-dd if=/dev/urandom of="$file" bs=1M count=256 status=none
+dd if=/dev/urandom of="$file" bs=1M count=256 conv=fsync status=none
 cg=$(make_cgroup "cache" $((64 << 20)))
 out=$TEST_TMP/cache.json
 start_daemon "$out" --cgroup "$cg" --horizon 30 || not_ok "daemon ready"

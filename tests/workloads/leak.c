@@ -84,12 +84,17 @@ static void shrink_to(size_t bytes)
 static void read_cache(const char *file)
 {
 	static char buf[1 << 20];
+	static int dropped;
 	int fd = open(file, O_RDONLY);
 
 	if (fd < 0) {
 		perror("leak: open");
 		exit(1);
 	}
+	/* Pages cached before we moved into the cgroup stay charged elsewhere: drop them
+	 * once, so that this cgroup's reads bring them in (and are charged here). */
+	if (!dropped++)
+		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
 	close(fd);
