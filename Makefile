@@ -30,7 +30,7 @@ BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(BPFT_SRCS))
 TOOL_SRCS := $(wildcard tests/workloads/*.c)
 TOOL_BINS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(TOOL_SRCS))
 
-.PHONY: all deps test unit demo bench clean tests-build fuzz
+.PHONY: all deps test unit demo bench bench-overhead clean tests-build fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -76,6 +76,17 @@ test: deps tests-build
 
 demo: deps all $(TOOL_BINS)
 	@scripts/demo.sh
+
+bench: deps all $(TOOL_BINS)
+	@bench/run.sh
+
+bench-overhead: deps all $(TOOL_BINS)
+	@bench/overhead/run.sh
+
+# libFuzzer on the record reader for FUZZ_SECONDS (default 60); the corpus is kept.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD)

@@ -54,7 +54,7 @@ grep -q ' ready ' "$out" || { echo "demo: the daemon did not start"; exit 1; }
 
 sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG" "$LEAK" --rate "$RATE" --timeout 120 2>/dev/null &
 leak=$!
-wait "$leak" && rc=0 || rc=$?
+wait "$leak" 2>/dev/null && rc=0 || rc=$?
 leak=""
 for _ in $(seq 30); do grep -q ' oom_kill ' "$out" && break; sleep 0.1; done
 kill -TERM "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null || true; daemon=""

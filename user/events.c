@@ -150,6 +150,10 @@ static void text_line(FILE *f, const struct oc_event *ev)
 		fprintf(f, " attached; watching %d cgroup%s\n", ev->ncgroups, ev->ncgroups == 1 ? "" : "s");
 		return;
 	}
+	if (ev->kind == EV_STOP) {
+		fprintf(f, " detached; nothing left behind\n");
+		return;
+	}
 	if (!ev->cgroup) {
 		fputc('\n', f);
 		return;
