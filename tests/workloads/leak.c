@@ -1,6 +1,8 @@
 /* leak.c: a test workload that allocates and touches memory at a set rate until it is
- * killed or its time bound runs out. Shapes: steady, accelerating, step, sawtooth, burst,
- * page cache. Static, so it also runs inside the VM's initramfs. */
+ * killed or its time bound runs out. Shapes: steady, accelerating, step, sawtooth,
+ * rising-sawtooth, burst, page cache. Every shape is paced by the clock (what is held is a
+ * function of the time since start), so a slow CPU delays but does not distort the shape.
+ * Static, so it also runs inside the VM's initramfs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,6 +21,8 @@ struct opts {
 	double peak_mb;         /* sawtooth: grow to this, then free back to floor_mb */
 	double floor_mb;
 	double peak_rise_mb;    /* rising-sawtooth: each peak this much higher */
+	double max_mb;          /* steady/accel: stop growing here and hold (0: no cap) */
+	double idle;            /* seconds to wait before the shape starts */
 	double timeout;         /* hard time bound, seconds */
 	const char *file;       /* cache: file to read repeatedly */
 };
@@ -35,7 +39,11 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: leak [--shape S] [--rate MB/s] [--accel MB/s^2] [--step MB --step-at S]\n"
-		"            [--peak MB --floor MB [--peak-rise MB]] [--file F] [--timeout S]\n"
+		"            [--peak MB --floor MB [--peak-rise MB]] [--max MB] [--idle S]\n"
+		"            [--file F] [--timeout S]\n"
+		"sawtooth: allocate --floor at once (the live set), grow at --rate to --peak, free\n"
+		"back to the floor, repeat; rising-sawtooth: each peak --peak-rise higher and each\n"
+		"floor half that (a leak under a GC). burst: grow at --rate (0: as fast as it can).\n"
 		"shapes: steady (default), accel, step, sawtooth, rising-sawtooth, burst, cache\n");
 	exit(2);
 }
@@ -100,11 +108,56 @@ static void read_cache(const char *file)
 	close(fd);
 }
 
+/* Bytes the shape holds at time t (seconds since the shape started). */
+static double target_mb(const struct opts *o, double t)
+{
+	double want = o->rate_mb * t;
+
+	if (!strcmp(o->shape, "accel"))
+		want += o->accel_mb * t * t / 2;
+	if (!strcmp(o->shape, "step") && t >= o->step_at)
+		want += o->step_mb;
+	if (o->max_mb > 0 && want > o->max_mb)
+		want = o->max_mb;
+	return want;
+}
+
+/* The sawtooth as a function of time: cycle k grows from floor_k to peak_k at rate_mb,
+ * then drops at once (a GC that hands its pages back); floors and peaks rise by half and
+ * all of peak_rise_mb each cycle. Walking the cycles from 0 keeps it exact for any t. */
+static double sawtooth_mb(const struct opts *o, double t)
+{
+	double floor = o->floor_mb, peak = o->peak_mb;
+
+	if (o->rate_mb <= 0 || peak <= floor)
+		return floor;
+	for (int k = 0; k < 100000; k++) {
+		double leg = (peak - floor) / o->rate_mb;
+
+		if (t < leg)
+			return floor + o->rate_mb * t;
+		t -= leg;
+		floor += o->peak_rise_mb / 2;
+		peak += o->peak_rise_mb;
+	}
+	return peak;
+}
+
+static void hold_mb(double mb)
+{
+	size_t want = (size_t)(mb * 1e6);
+
+	if (want > nchunks * CHUNK)
+		grow(want - nchunks * CHUNK + CHUNK - 1);
+	else
+		shrink_to(want);
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .shape = "steady", .rate_mb = 10, .timeout = 300, .floor_mb = 0 };
-	double t0, t, done_mb = 0, peak;
-	int i;
+	int i, saw, known;
+	double t0;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -119,61 +172,38 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--peak")) o.peak_mb = num(v);
 		else if (!strcmp(a, "--floor")) o.floor_mb = num(v);
 		else if (!strcmp(a, "--peak-rise")) o.peak_rise_mb = num(v);
+		else if (!strcmp(a, "--max")) o.max_mb = num(v);
+		else if (!strcmp(a, "--idle")) o.idle = num(v);
 		else if (!strcmp(a, "--timeout")) o.timeout = num(v);
 		else if (!strcmp(a, "--file")) o.file = v;
 		else usage();
 		i++;
 	}
+	saw = !strcmp(o.shape, "sawtooth") || !strcmp(o.shape, "rising-sawtooth");
+	known = saw || !strcmp(o.shape, "steady") || !strcmp(o.shape, "accel") ||
+		!strcmp(o.shape, "step") || !strcmp(o.shape, "burst") || !strcmp(o.shape, "cache");
+	if (!known || (!strcmp(o.shape, "cache") && !o.file) || (saw && o.peak_mb <= o.floor_mb))
+		usage();
 	t0 = now_s();
-	peak = o.peak_mb;
 	fprintf(stderr, "leak: pid %d shape %s rate %.1f MB/s\n", getpid(), o.shape, o.rate_mb);
+	while (now_s() - t0 < o.idle)
+		usleep(10000);
+	t0 = now_s();
 	for (;;) {
-		t = now_s() - t0;
+		double t = now_s() - t0;
+
 		if (t > o.timeout) {
 			fprintf(stderr, "leak: time bound reached, exiting\n");
 			return 0;
 		}
 		if (!strcmp(o.shape, "cache")) {
-			if (!o.file)
-				usage();
 			read_cache(o.file);
 			usleep(10000);
-			continue;
-		}
-		double rate = o.rate_mb;
-
-		if (!strcmp(o.shape, "accel"))
-			rate += o.accel_mb * t;
-		double want = !strcmp(o.shape, "burst") ? 1e9 : done_mb + rate * 0.01;
-
-		if (!strcmp(o.shape, "step") && o.step_mb > 0 && t >= o.step_at) {
-			grow((size_t)(o.step_mb * 1e6));
-			o.step_mb = 0;
-		}
-		if (!strcmp(o.shape, "burst")) {
-			grow(CHUNK);
-			continue;
-		}
-		/* steady pacing: allocate what the rate says is due since start */
-		want = o.rate_mb * t + (!strcmp(o.shape, "accel") ? o.accel_mb * t * t / 2 : 0);
-		if (!strncmp(o.shape, "sawtooth", 8) || !strcmp(o.shape, "rising-sawtooth")) {
-			size_t cur = nchunks * CHUNK;
-
-			if (cur >= peak * 1e6) {
-				shrink_to((size_t)(o.floor_mb * 1e6));
-				peak += o.peak_rise_mb;
-				o.floor_mb += o.peak_rise_mb / 2;
-			}
-			grow((size_t)(rate * 0.01 * 1e6) + CHUNK / 2);
+		} else if (!strcmp(o.shape, "burst") && o.rate_mb <= 0) {
+			grow(CHUNK);    /* as fast as the page allocator lets us */
+		} else {
+			hold_mb(saw ? sawtooth_mb(&o, t) : target_mb(&o, t));
 			usleep(10000);
-			continue;
 		}
-		if (want > done_mb) {
-			size_t before = nchunks;
-
-			grow((size_t)((want - done_mb) * 1e6) + (CHUNK - 1));
-			done_mb += (nchunks - before) * (CHUNK / 1e6);
-		}
-		usleep(10000);
 	}
 }
