@@ -370,7 +370,9 @@ static double eta_chart(FILE *o, const struct replay_cg *c, int idx, double y, i
 	fprintf(o, "<text class=\"ylabel\" x=\"%d\" y=\"%.1f\">%.0f s</text>", SVG_ML - 6,
 		fy(&f, horizon) + 4, horizon);
 	fprintf(o, "<text class=\"ylabel\" x=\"%d\" y=\"%.1f\">0 s</text>", SVG_ML - 6, fy(&f, 0) + 4);
-	fprintf(o, "<text class=\"ylabel\" x=\"%d\" y=\"%.1f\">ETA</text>\n", SVG_ML - 6, y + 12);
+	/* ETAs beyond twice the horizon are drawn on the top edge: say so there */
+	fprintf(o, "<text class=\"ylabel\" x=\"%d\" y=\"%.1f\">ETA %.0f s+</text>\n", SVG_ML - 6,
+		y + 10, 2 * horizon);
 	line(o, c, &f, gap, v_eta_of, "eta", idx, "eta");
 	fputs("</g>\n", o);
 	return y + SVG_H_ETA;
