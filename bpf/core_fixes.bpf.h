@@ -28,6 +28,15 @@ static __always_inline u64 oc_kernfs_id(struct kernfs_node *kn)
 	return BPF_CORE_READ(kn, id);
 }
 
+/* The same read as direct loads from a BTF pointer (tp_btf, or bpf_get_current_task_btf()):
+ * one load, where BPF_CORE_READ costs a bpf_probe_read_kernel() call. The hot path's. */
+static __always_inline u64 oc_kernfs_id_fast(struct kernfs_node *kn)
+{
+	if (bpf_core_type_exists(union kernfs_node_id___old))
+		return ((struct kernfs_node___old *)kn)->id.id;
+	return kn->id;
+}
+
 /* The memory controller's subsystem index differs with the kernel's config (which other
  * controllers are built in), so it is read from the running kernel's enum, not hard-coded. */
 static __always_inline int oc_memory_cgrp_id(void)

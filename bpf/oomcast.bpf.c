@@ -19,6 +19,11 @@ const volatile __u64 trip_gap_ns = 50000000ULL;      /* per-cgroup TRIP at most 
 const volatile __u64 reclaim_gap_ns = 100000000ULL;  /* per-cgroup RECLAIM at most 10/s */
 const volatile __u64 rate_window_ns = 250000000ULL;  /* rate is measured over >= 250 ms */
 
+/* The early filter (see OC_FILTER_BITS), written by userspace through the skeleton's mmap
+ * of .bss; filter_on stays 0 for users of the bare skeleton (tests), who get every lookup. */
+__u64 watched_filter[OC_FILTER_BITS / 64];
+__u32 filter_on;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, OC_MAX_CGROUPS);
@@ -40,19 +45,8 @@ struct {
 	__type(value, struct oc_task);
 } tasks SEC(".maps");
 
-/* Bytes allocated on this CPU since the last sample. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} sample_acc SEC(".maps");
-
-struct oc_health {
-	__u64 samples;          /* sampled allocations taken */
-	__u64 rb_drops;         /* records lost because the ring buffer was full */
-};
-
+/* Per CPU: the sampling accumulator and the health counters, one cache line that the hot
+ * path touches on every page anyway (see struct oc_health). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -89,14 +83,29 @@ static __always_inline struct oc_rec *rec_reserve(__u32 type, __u64 now)
 	return r;
 }
 
+/* task is a BTF pointer (a tp_btf argument or bpf_get_current_task_btf()): the walk from a
+ * task to its memcg ids is plain loads, no bpf_probe_read_kernel() calls. */
 static __always_inline struct cgroup_subsys_state *task_memcg_css(struct task_struct *task)
 {
-	return BPF_CORE_READ(task, cgroups, subsys[oc_memory_cgrp_id()]);
+	return task->cgroups->subsys[oc_memory_cgrp_id()];
 }
 
 static __always_inline __u64 css_id(struct cgroup_subsys_state *css)
 {
-	return oc_kernfs_id(BPF_CORE_READ(css, cgroup, kn));
+	return oc_kernfs_id_fast(css->cgroup->kn);
+}
+
+/* 0: no watched cgroup has this id (no lookup needed); 1: maybe one has. */
+static __always_inline int maybe_watched(__u64 id)
+{
+	if (!filter_on)
+		return 1;
+	return (watched_filter[(id / 64) & (OC_FILTER_BITS / 64 - 1)] >> (id & 63)) & 1;
+}
+
+static __always_inline struct oc_cgroup *watched_lookup(__u64 *id)
+{
+	return maybe_watched(*id) ? bpf_map_lookup_elem(&cgroups, id) : NULL;
 }
 
 /* The memcg's own page counter: the same number memory.usage_in_bytes / memory.current show. */
@@ -152,21 +161,26 @@ static __always_inline void credit_cgroup(struct oc_cgroup *c, __u64 id,
 					  struct cgroup_subsys_state *css, __u64 credit,
 					  __u64 now)
 {
-	__u64 usage, *trip;
+	int summary_due = now - c->last_summary_ns >= summary_gap_ns;
+	__u64 *trip;
 
 	__sync_fetch_and_add(&c->alloc_bytes, credit);
 	rate_update(&c->rate_bps, &c->win_start_ns, &c->win_bytes, credit, now);
 
-	if (now - c->last_trip_ns >= trip_gap_ns) {
+	/* The threshold is re-read from `trips` at most once per summary gap (userspace changes
+	 * it once per poll); the crossing itself is checked on every sample. */
+	if (summary_due) {
 		trip = bpf_map_lookup_elem(&trips, &id);
-		if (trip && *trip && (usage = css_usage_bytes(css)) >= *trip) {
-			c->last_trip_ns = now;
-			c->last_summary_ns = now;
-			emit_cgroup(OC_REC_TRIP, id, css, now, *trip, c->rate_bps);
-			return;
-		}
+		c->trip_bytes = trip ? *trip : 0;
 	}
-	if (now - c->last_summary_ns >= summary_gap_ns) {
+	if (c->trip_bytes && now - c->last_trip_ns >= trip_gap_ns &&
+	    css_usage_bytes(css) >= c->trip_bytes) {
+		c->last_trip_ns = now;
+		c->last_summary_ns = now;
+		emit_cgroup(OC_REC_TRIP, id, css, now, c->trip_bytes, c->rate_bps);
+		return;
+	}
+	if (summary_due) {
 		c->last_summary_ns = now;
 		emit_cgroup(OC_REC_SUMMARY, id, css, now, c->alloc_bytes, c->rate_bps);
 	}
@@ -188,14 +202,16 @@ static __always_inline void credit_task(struct task_struct *task, __u64 own_id, 
 		if (!t)
 			return;
 	}
-	/* refreshed each time: a task that exec()s after its first sample changes its name */
-	BPF_CORE_READ_STR_INTO(&t->comm, task, group_leader, comm);
 	t->cgroup_id = own_id;
 	t->watched_id = watched;
 	t->last_ns = now;
 	if (credit) {
 		__sync_fetch_and_add(&t->alloc_bytes, credit);
 		rate_update(&t->rate_bps, &t->win_start_ns, &t->win_bytes, credit, now);
+		/* A task that exec()s after its first sample changes its name: refreshed once
+		 * a rate window (>= 250 ms), not on every sample. */
+		if (t->win_start_ns == now)
+			BPF_CORE_READ_STR_INTO(&t->comm, task, group_leader, comm);
 	}
 	if (mapped)
 		__sync_fetch_and_add(&t->mapped_bytes, mapped);
@@ -207,9 +223,9 @@ enum oc_credit_kind { OC_ALLOC, OC_MMAP, OC_MUNMAP, OC_BRK };
  * containers). Returns how many watched cgroups were credited. */
 static __always_inline int credit_current(enum oc_credit_kind kind, __s64 bytes)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct cgroup_subsys_state *css = task_memcg_css(task);
-	__u64 now = bpf_ktime_get_ns(), own_id = 0, first = 0, id;
+	__u64 now = 0, own_id = 0, first = 0, id;
 	struct oc_cgroup *c;
 	int i, hits = 0;
 
@@ -217,7 +233,9 @@ static __always_inline int credit_current(enum oc_credit_kind kind, __s64 bytes)
 		id = css_id(css);
 		if (i == 0)
 			own_id = id;
-		c = bpf_map_lookup_elem(&cgroups, &id);
+		c = watched_lookup(&id);
+		if (c && !now)
+			now = bpf_ktime_get_ns();
 		if (c) {
 			if (!hits++)
 				first = id;
@@ -230,7 +248,7 @@ static __always_inline int credit_current(enum oc_credit_kind kind, __s64 bytes)
 			else
 				__sync_fetch_and_add(&c->brk_bytes, bytes);
 		}
-		css = BPF_CORE_READ(css, parent);
+		css = css->parent;
 	}
 	if (hits)
 		credit_task(task, own_id, first, kind == OC_ALLOC ? bytes : 0,
@@ -244,22 +262,19 @@ static __always_inline int credit_current(enum oc_credit_kind kind, __s64 bytes)
  * runs once per 64 pages instead of once per page. */
 static __always_inline int on_page_alloc(unsigned int order)
 {
-	__u32 zero = 0;
-	__u64 *acc = bpf_map_lookup_elem(&sample_acc, &zero), v, credit;
-	struct oc_health *h;
+	struct oc_health *h = health_get();
+	__u64 v, credit;
 
-	if (!acc)
+	if (!h)
 		return 0;
-	v = *acc + ((__u64)1 << (page_shift + order));
+	v = h->sample_acc + ((__u64)1 << (page_shift + order));
 	if (v < sample_bytes) {
-		*acc = v;
+		h->sample_acc = v;
 		return 0;
 	}
 	credit = v & ~(sample_bytes - 1);
-	*acc = v & (sample_bytes - 1);
-	h = health_get();
-	if (h)
-		h->samples++;
+	h->sample_acc = v & (sample_bytes - 1);
+	h->samples++;
 	return credit_current(OC_ALLOC, credit);
 }
 
@@ -299,9 +314,9 @@ int oc_munmap(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_brk")
 int oc_brk(struct trace_event_raw_sys_enter *ctx)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 want = BPF_CORE_READ(ctx, args[0]);
-	__u64 cur = BPF_CORE_READ(task, mm, brk);
+	__u64 cur = task->mm ? task->mm->brk : 0;
 
 	if (want && cur && want != cur)
 		credit_current(OC_BRK, (__s64)(want - cur));
@@ -313,7 +328,7 @@ int oc_brk(struct trace_event_raw_sys_enter *ctx)
 SEC("tp_btf/mm_vmscan_memcg_reclaim_begin")
 int BPF_PROG(oc_memcg_reclaim)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct cgroup_subsys_state *css = task_memcg_css(task);
 	__u64 now = bpf_ktime_get_ns(), id;
 	struct oc_cgroup *c;
@@ -321,7 +336,7 @@ int BPF_PROG(oc_memcg_reclaim)
 
 	for (i = 0; i < OC_MAX_DEPTH && css; i++) {
 		id = css_id(css);
-		c = bpf_map_lookup_elem(&cgroups, &id);
+		c = watched_lookup(&id);
 		if (c) {
 			__sync_fetch_and_add(&c->reclaim_count, 1);
 			if (now - c->last_reclaim_ns >= reclaim_gap_ns) {
@@ -329,7 +344,7 @@ int BPF_PROG(oc_memcg_reclaim)
 				emit_cgroup(OC_REC_RECLAIM, id, css, now, c->reclaim_count, 0);
 			}
 		}
-		css = BPF_CORE_READ(css, parent);
+		css = css->parent;
 	}
 	return 0;
 }
@@ -349,7 +364,7 @@ static __always_inline void emit_victim(struct cgroup_subsys_state *css, __u32 p
 		id = css_id(css);
 		if (i == 0)
 			own = id;
-		c = bpf_map_lookup_elem(&cgroups, &id);
+		c = watched_lookup(&id);
 		if (c) {
 			__sync_fetch_and_add(&c->victims, 1);
 			if (!hit) {
@@ -357,7 +372,7 @@ static __always_inline void emit_victim(struct cgroup_subsys_state *css, __u32 p
 				hit_css = css;
 			}
 		}
-		css = BPF_CORE_READ(css, parent);
+		css = css->parent;
 	}
 	r = rec_reserve(OC_REC_VICTIM, now);
 	if (!r)
@@ -393,7 +408,7 @@ int BPF_PROG(oc_victim_btf, struct task_struct *victim)
 SEC("tracepoint/oom/mark_victim")
 int oc_victim_tp(struct trace_event_raw_mark_victim *ctx)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
 	__s32 adj = -1001;  /* unknown: userspace fills it from what it saw */
 
 	if (bpf_core_field_exists(ctx->oom_score_adj))

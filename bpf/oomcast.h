@@ -10,6 +10,11 @@
 #define OC_MAX_CGROUPS 16384    /* watched memory cgroups */
 #define OC_MAX_TASKS 32768      /* tasks tracked (LRU: idle ones are evicted first) */
 
+/* The early filter: bit (id % OC_FILTER_BITS) of the BPF side's watched_filter is set while
+ * some watched cgroup's id maps to it, so most unwatched levels of a task's memcg hierarchy
+ * cost one load instead of a hash lookup. Userspace keeps a reference count per bit. */
+#define OC_FILTER_BITS 65536
+
 /* Key of the `cgroups` map: the memcg's id, which is the kernfs id of its directory,
  * i.e. the inode number userspace gets from stat(2) on the cgroup directory. */
 
@@ -29,6 +34,15 @@ struct oc_cgroup {
 	__u64 last_reclaim_ns;  /* last OC_REC_RECLAIM sent */
 	__u64 last_trip_ns;     /* last OC_REC_TRIP sent */
 	__u64 victims;          /* OOM victims marked in it or below */
+	__u64 trip_bytes;       /* the kernel's copy of `trips`, refreshed once a summary gap */
+};
+
+/* Value of the per-CPU `health` map: counters userspace sums over CPUs, and the sampling
+ * accumulator beside them (same cache line, touched on every page allocation). */
+struct oc_health {
+	__u64 samples;          /* sampled allocations taken */
+	__u64 rb_drops;         /* records lost because the ring buffer was full */
+	__u64 sample_acc;       /* bytes allocated on this CPU since its last sample */
 };
 
 /* The `trips` map (hash: memcg id -> __u64 bytes) is written by userspace only: the usage

@@ -334,6 +334,9 @@ int ld_open(struct loader *l, const struct ld_opts *o, char *err, size_t len)
 	l->tasks_fd = bpf_map__fd(l->skel->maps.tasks);
 	l->health_fd = bpf_map__fd(l->skel->maps.health);
 	l->events_fd = bpf_map__fd(l->skel->maps.events);
+	l->filter_refs = calloc(OC_FILTER_BITS, sizeof(*l->filter_refs));
+	if (l->filter_refs)
+		l->skel->bss->filter_on = 1;    /* else: no filter, every level is looked up */
 	if (attach_all(l, o->verbose) == 0) {
 		say(err, len, "no BPF hook could be attached on this kernel");
 		r = -ENOTSUP;
@@ -373,6 +376,8 @@ void ld_close(struct loader *l)
 	if (l->skel)
 		oomcast__destroy(l->skel);
 	l->skel = NULL;
+	free(l->filter_refs);
+	l->filter_refs = NULL;
 	if (l->mounted_tracefs)
 		umount2(TRACEFS, MNT_DETACH);
 	if (l->mounted_bpffs)
@@ -380,18 +385,40 @@ void ld_close(struct loader *l)
 	l->mounted_tracefs = l->mounted_bpffs = 0;
 }
 
+/* The BPF side skips the hash lookup of a memcg whose bit is clear: set it once the entry
+ * exists, clear it when the last watched cgroup on it goes. */
+static void filter_ref(struct loader *l, uint64_t id, int delta)
+{
+	uint32_t bit = id % OC_FILTER_BITS;
+	__u64 mask = 1ULL << (bit % 64), *word;
+
+	if (!l->filter_refs || !l->skel->bss)
+		return;
+	word = &l->skel->bss->watched_filter[bit / 64];
+	l->filter_refs[bit] += delta;
+	if (l->filter_refs[bit])
+		__atomic_or_fetch(word, mask, __ATOMIC_RELEASE);
+	else
+		__atomic_and_fetch(word, ~mask, __ATOMIC_RELEASE);
+}
+
 int ld_watch(struct loader *l, uint64_t id)
 {
 	struct oc_cgroup zero = { 0 };
 
-	return bpf_map_update_elem(l->cgroups_fd, &id, &zero, BPF_NOEXIST) && errno != EEXIST
-		? -errno : 0;
+	if (bpf_map_update_elem(l->cgroups_fd, &id, &zero, BPF_NOEXIST))
+		return errno == EEXIST ? 0 : -errno;
+	filter_ref(l, id, 1);
+	return 0;
 }
 
 int ld_unwatch(struct loader *l, uint64_t id)
 {
 	bpf_map_delete_elem(l->trips_fd, &id);
-	return bpf_map_delete_elem(l->cgroups_fd, &id) ? -errno : 0;
+	if (bpf_map_delete_elem(l->cgroups_fd, &id))
+		return -errno;
+	filter_ref(l, id, -1);
+	return 0;
 }
 
 int ld_set_trip(struct loader *l, uint64_t id, uint64_t bytes)
@@ -406,7 +433,7 @@ int ld_read_cgroup(struct loader *l, uint64_t id, struct oc_cgroup *out)
 
 int ld_health(struct loader *l, uint64_t *samples, uint64_t *rb_drops)
 {
-	struct { __u64 samples, rb_drops; } v[l->ncpus > 0 ? l->ncpus : 1];
+	struct oc_health v[l->ncpus > 0 ? l->ncpus : 1];
 	__u32 zero = 0;
 	int i;
 

@@ -40,6 +40,7 @@ struct loader {
 	char pin_dir[256];
 	int pin_lock_fd;
 	int mounted_tracefs, mounted_bpffs;
+	uint16_t *filter_refs;          /* watched cgroups per bit of the BPF side's filter */
 };
 
 /* Everything up to attached programs and pinned maps. On failure returns -errno with a
