@@ -293,6 +293,7 @@ static int start_metrics(struct actions *a, char *err, size_t errlen)
 int act_init(struct actions **out, const struct act_config *cfg, char *err, size_t errlen)
 {
 	struct actions *a;
+	const char *node;
 	int ret;
 
 	*out = NULL;
@@ -308,8 +309,9 @@ int act_init(struct actions **out, const struct act_config *cfg, char *err, size
 	a->format = wh_format_parse(cfg->webhook_format);
 	a->sig_to = cfg->signal_to && !strcmp(cfg->signal_to, "all") ? SIG_TO_ALL : SIG_TO_TOP;
 	/* in a pod the host name is the pod's: the DaemonSet passes the node's as NODE_NAME */
-	if (getenv("NODE_NAME") && *getenv("NODE_NAME"))
-		snprintf(a->node, sizeof(a->node), "%s", getenv("NODE_NAME"));
+	node = getenv("NODE_NAME");
+	if (node && *node)
+		snprintf(a->node, sizeof(a->node), "%s", node);
 	else if (gethostname(a->node, sizeof(a->node) - 1))
 		a->node[0] = 0;
 	ret = start_webhooks(a, err, errlen);
