@@ -2,7 +2,8 @@
 # test_replay.sh: `run --record` on a real leak that the kernel OOM-kills, then `replay`:
 # --json gives the very events printed live; --summary and --svg describe the real incident;
 # a record whose daemon was SIGKILLed still replays (losing at most the last second);
-# damaged copies fail as documented; a rotated record (FILE.1 FILE) replays the live events.
+# damaged copies fail as documented; a rotated record (FILE.1 FILE) replays the live events;
+# a hang at the limit (oom_kill_disable) replays to the same stall.
 # Prints the record's size per cgroup-hour.
 source "$(dirname "$0")/lib.sh"
 need_root
@@ -179,5 +180,22 @@ if start_daemon "$live3" --cgroup "$CG3" --horizon "$HORIZON" --record "$rec3" -
 	fi
 else
 	not_ok "daemon 3 ready" "$(tail -3 "$live3.err")"
+fi
+# ---- 6. a hang (oom_kill_disable): the stall replays too, and is drawn ----
+rec4=$TEST_TMP/stall.rec
+live4=$TEST_TMP/live4.json
+CG4=$(make_cgroup replaystall $((64 << 20))) || { not_ok "mkdir cgroup 4"; exit 1; }
+echo 1 > "$CG4/memory.oom_control"
+if start_daemon "$live4" --cgroup "$CG4" --horizon 5 --record "$rec4"; then
+	run_in_cgroup "$CG4" "$LEAK" --rate 8 --timeout 40
+	wait_event "$live4" stall 25
+	stop_daemon
+	kill -KILL "$WORK_PID" 2>/dev/null
+	check "stall: the live daemon saw it" test "$(count_events "$live4" stall)" -ge 1
+	"$OOMCAST" replay "$rec4" --json --svg "$TEST_TMP/stall.svg" > "$TEST_TMP/stall.json" 2>/dev/null
+	check "stall: replay --json prints exactly the live events" cmp -s "$live4" "$TEST_TMP/stall.json"
+	check "stall: the SVG has a stall marker" grep -qF 'class="marker stall"' "$TEST_TMP/stall.svg"
+else
+	not_ok "daemon 4 ready" "$(tail -3 "$live4.err")"
 fi
 finish
