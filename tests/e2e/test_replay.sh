@@ -26,8 +26,15 @@ PY
 
 file_size() { stat -c %s "$1"; }
 
+# new_cgroup VAR NAME LIMIT: make_cgroup, but known to the EXIT trap. (make_cgroup run in
+# $( ) appends to _cgroups in a subshell, so the trap would never remove the cgroup.)
+new_cgroup() {
+	_cgroups+=("$MEMCG_ROOT/oomcast-$2-$$")
+	printf -v "$1" %s "$(make_cgroup "$2" "$3")" && [ -n "${!1}" ]
+}
+
 # ---- 1. a leak killed by the kernel, recorded; replay prints the same events ----
-CG=$(make_cgroup replay $((LIMIT_MB << 20))) || { not_ok "mkdir cgroup"; exit 1; }
+new_cgroup CG replay $((LIMIT_MB << 20)) || { not_ok "mkdir cgroup"; exit 1; }
 rec=$TEST_TMP/leak.rec
 live=$TEST_TMP/live.json
 if ! start_daemon "$live" --cgroup "$CG" --horizon "$HORIZON" --record "$rec"; then
@@ -127,7 +134,7 @@ check "missing file: exit 1, says so" test $? -eq 1 -a -n "$(grep 'No such file'
 # ---- 4. a SIGKILLed daemon: its record replays, minus at most the last second ----
 rec2=$TEST_TMP/killed.rec
 live2=$TEST_TMP/live2.json
-CG2=$(make_cgroup replaykill $((128 << 20))) || { not_ok "mkdir cgroup 2"; exit 1; }
+new_cgroup CG2 replaykill $((128 << 20)) || { not_ok "mkdir cgroup 2"; exit 1; }
 if start_daemon "$live2" --cgroup "$CG2" --horizon 20 --record "$rec2"; then
 	run_in_cgroup "$CG2" "$LEAK" --rate 4 --timeout 60
 	wait_event "$live2" forecast 30
@@ -159,7 +166,7 @@ live3=$TEST_TMP/live3.json
 # --record-max-bytes is at least 4096: a leak long enough for ~1.5 x that, so one rotation
 max=4096
 lim3=$((LIMIT_MB * 6144 / bytes)); lim3=$((lim3 < LIMIT_MB ? LIMIT_MB : lim3 > 400 ? 400 : lim3))
-CG3=$(make_cgroup replayrot $((lim3 << 20))) || { not_ok "mkdir cgroup 3"; exit 1; }
+new_cgroup CG3 replayrot $((lim3 << 20)) || { not_ok "mkdir cgroup 3"; exit 1; }
 if start_daemon "$live3" --cgroup "$CG3" --horizon "$HORIZON" --record "$rec3" --record-max-bytes "$max"; then
 	run_in_cgroup "$CG3" "$LEAK" --rate "$RATE" --timeout $((lim3 / RATE + 30))
 	wait "$WORK_PID"
@@ -184,7 +191,7 @@ fi
 # ---- 6. a hang (oom_kill_disable): the stall replays too, and is drawn ----
 rec4=$TEST_TMP/stall.rec
 live4=$TEST_TMP/live4.json
-CG4=$(make_cgroup replaystall $((64 << 20))) || { not_ok "mkdir cgroup 4"; exit 1; }
+new_cgroup CG4 replaystall $((64 << 20)) || { not_ok "mkdir cgroup 4"; exit 1; }
 echo 1 > "$CG4/memory.oom_control"
 if start_daemon "$live4" --cgroup "$CG4" --horizon 5 --record "$rec4"; then
 	run_in_cgroup "$CG4" "$LEAK" --rate 8 --timeout 40
