@@ -156,8 +156,10 @@ static void on_sample(struct engine *e, const struct obs *o)
 		return;
 	c->sample = o->sample;
 	c->sample_t = o->t;
+	/* Only a poll reads usage and memory.stat together; a kernel sample's reclaimable is
+	 * the last poll's. */
 	in = (struct fc_input){ o->t, o->sample.usage, o->sample.limit, o->sample.reclaimable,
-				o->sample.kernel_rate };
+				o->sample.kernel_rate, o->sample.source != SRC_POLL };
 	fc_observe(&c->fc, fp, &in, &c->last);
 
 	if (c->state == CG_OK && c->last.mode != FC_NONE && c->last.eta <= fp->horizon &&

@@ -1,11 +1,17 @@
 /* forecast.c: the forecaster: from timestamped usage of one cgroup to an ETA to its limit.
  *
  * Method (README "How the forecast works" has the reasoning):
- *  1. Risk = usage - reclaimable: page cache that reclaim can take back is not risk.
+ *  1. Risk = usage - reclaimable: page cache that reclaim can take back is not risk. Between
+ *     two reads of memory.stat the daemon only knows usage (the kernel's samples); a change
+ *     of usage then counts as risk in the share that risk took of the last change seen
+ *     with memory.stat, and a kernel sample whose usage did not move carries no news: the
+ *     last verdict stands, its ETA shortened by the time that passed.
  *  2. Turning points with a hysteresis of FC_TURN of the limit split the series into legs;
  *     a fall of more than that after a rise is a sawtooth peak (GC, cache trim, restart).
- *  3. No recent peak: the trend is a least-squares line over the recent window; a burst
- *     (a large rise within the last second) uses the last second's slope instead.
+ *  3. No recent peak: the trend is a least-squares line over the recent window, or a
+ *     parabola when the growth itself grows (the curvature must explain most of what the
+ *     line leaves); a burst (a large rise within the last second) uses the last second's
+ *     slope instead.
  *  4. Recent peaks: the cgroup is cycling; what kills it is a peak above the limit, so the
  *     ETA follows the line through the peaks, not the teeth. A tooth that breaks out above
  *     the peaks' envelope is treated as new growth and uses its own slope.
@@ -17,6 +23,13 @@
 #define FC_TURN 0.03            /* hysteresis for turning points, fraction of the limit */
 #define FC_MIN_GAP 0.2          /* history is thinned to this spacing (the newest is exact) */
 #define FC_BURST_WIN 1.0        /* seconds: window of the burst slope */
+/* A usage change below this fraction of the limit is counter noise, not news: the same 1%
+ * at which the daemon re-reads memory.stat after a kernel sample. */
+#define FC_SPLIT_MIN 0.01
+/* The parabola replaces the line only if it leaves at most this share of the line's
+ * residual: curvature must explain most of the misfit, not just some noise. */
+#define FC_ACCEL_EXPLAIN 0.5
+#define FC_ACCEL_MIN_N 8        /* points: three coefficients need a margin of data */
 
 void fc_params_default(struct fc_params *p, double horizon)
 {
@@ -34,11 +47,14 @@ void fc_init(struct fc_state *s)
 	s->rising = 1;
 	s->run_max = -1;
 	s->last_t = -INFINITY;
+	s->split = 1;
+	s->prev.eta = INFINITY;
 }
 
 const char *fc_mode_name(enum fc_mode m)
 {
-	static const char *const names[] = { "none", "trend", "cycle", "breakout", "burst" };
+	static const char *const names[] = { "none", "trend", "cycle", "breakout", "burst",
+					     "accel" };
 
 	return (unsigned)m < sizeof(names) / sizeof(names[0]) ? names[m] : "none";
 }
@@ -191,30 +207,139 @@ static int cycling(const struct fc_state *s, double now)
 	return now - s->peaks[s->npeaks - 1].t <= fmax(2 * gap, 10.0);
 }
 
+/* Half the horizon: the trend must have been seen for a good part of what it is asked to
+ * extrapolate. At least 5 s, five of the daemon's 1-s reads of memory.stat (a slope from
+ * three points is mostly noise); at most 30 s, so that a leak that changes pace is followed
+ * within half a minute. */
 static double trend_window(const struct fc_params *p)
 {
-	return fmin(fmax(p->horizon / 2, 3.0), 30.0);
+	return fmin(fmax(p->horizon / 2, 5.0), 30.0);
 }
 
-void fc_observe(struct fc_state *s, const struct fc_params *p, const struct fc_input *in,
-		struct fc_result *out)
+/* Least squares of a parabola risk = c0 + c1 x + c2 x^2 (x = t - now) over the samples at
+ * or after t0. Returns 0 if it is not determined; rss is the residual sum of squares. */
+static int quad_since(const struct fc_state *s, double t0, double c[3], double *rss, int *n)
 {
-	double limit = (double)in->limit, reclaim = fmin((double)in->reclaimable, in->usage);
-	double risk = (double)in->usage - reclaim, turn = FC_TURN * limit;
+	double m[3][4] = { { 0 } }, tref, ym = 0;
+	int i, j, k, cnt = 0;
+
+	if (!s->nhist)
+		return 0;
+	tref = hist_at(s, 0)->t;
+	for (i = 0; i < s->nhist && hist_at(s, i)->t >= t0; i++)
+		ym += hist_at(s, i)->risk, cnt++;
+	*n = cnt;
+	if (cnt < FC_ACCEL_MIN_N)
+		return 0;
+	ym /= cnt;              /* centre y: bytes near 1e10 squared would lose the signal */
+	for (i = 0; i < cnt; i++) {
+		const struct fc_sample *h = hist_at(s, i);
+		double x = h->t - tref, p[3] = { 1, x, x * x }, y = h->risk - ym;
+
+		for (j = 0; j < 3; j++) {
+			for (k = 0; k < 3; k++)
+				m[j][k] += p[j] * p[k];
+			m[j][3] += p[j] * y;
+		}
+	}
+	for (j = 0; j < 3; j++) {       /* Gauss-Jordan with partial pivoting on 3x3 */
+		int piv = j;
+
+		for (k = j + 1; k < 3; k++)
+			if (fabs(m[k][j]) > fabs(m[piv][j]))
+				piv = k;
+		if (fabs(m[piv][j]) < 1e-12)
+			return 0;
+		for (k = 0; k < 4; k++) {
+			double tmp = m[j][k];
+
+			m[j][k] = m[piv][k];
+			m[piv][k] = tmp;
+		}
+		for (k = 0; k < 3; k++) {
+			double f = m[k][j] / m[j][j];
+
+			if (k == j)
+				continue;
+			for (int l = j; l < 4; l++)
+				m[k][l] -= f * m[j][l];
+		}
+	}
+	for (j = 0; j < 3; j++)
+		c[j] = m[j][3] / m[j][j];
+	c[0] += ym;
+	*rss = 0;
+	for (i = 0; i < cnt; i++) {
+		const struct fc_sample *h = hist_at(s, i);
+		double x = h->t - tref, e = h->risk - (c[0] + c[1] * x + c[2] * x * x);
+
+		*rss += e * e;
+	}
+	return 1;
+}
+
+/* Residual sum of squares of the line f over the same samples. */
+static double line_rss(const struct fc_state *s, double t0, const struct fit *f)
+{
+	double rss = 0, tref = hist_at(s, 0)->t;
+
+	for (int i = 0; i < s->nhist && hist_at(s, i)->t >= t0; i++) {
+		const struct fc_sample *h = hist_at(s, i);
+		double e = h->risk - (f->icpt + f->slope * (h->t - tref));
+
+		rss += e * e;
+	}
+	return rss;
+}
+
+/* Seconds until value + v t + a t^2 / 2 reaches limit (the stable root). */
+static double eta_accel(double limit, double value, double v, double a)
+{
+	double head = limit - value, d = v * v + 2 * a * head;
+
+	if (head <= 0)
+		return 0;
+	if (d < 0)
+		return INFINITY;
+	return v + sqrt(d) > 0 ? 2 * head / (v + sqrt(d)) : INFINITY;
+}
+
+/* Risk of this sample. A fresh sample (usage and memory.stat read together) is exact and
+ * teaches the split: which share of the last change in usage was risk. A stale one (a
+ * kernel sample between reads) applies that share to its change of usage since the last
+ * fresh reading. Returns 0 if the sample carries no news (stale, usage not moved). */
+static int estimate_risk(struct fc_state *s, const struct fc_input *in, double limit,
+			 double *risk)
+{
+	double usage = (double)in->usage, reclaim = fmin((double)in->reclaimable, usage);
+	double moved = usage - s->fresh_usage, noise = FC_SPLIT_MIN * limit;
+
+	if (in->stale && s->have_fresh) {
+		if (fabs(moved) < noise)
+			return 0;
+		*risk = fmin(fmax(s->fresh_risk + s->split * moved, 0), usage);
+		return 1;
+	}
+	*risk = usage - reclaim;
+	if (!s->have_fresh)     /* no change seen yet: the cgroup's make-up is the best guess,
+				   and a nearly empty cgroup's growth is taken as risk */
+		s->split = usage >= noise ? *risk / usage : 1;
+	else if (fabs(moved) >= noise)
+		s->split = fmin(fmax((*risk - s->fresh_risk) / moved, 0), 1);
+	s->have_fresh = 1;
+	s->fresh_t = in->t;
+	s->fresh_usage = usage;
+	s->fresh_risk = *risk;
+	return 1;
+}
+
+static void verdict(struct fc_state *s, const struct fc_params *p, const struct fc_input *in,
+		    double risk, struct fc_result *out)
+{
+	double limit = (double)in->limit, turn = FC_TURN * limit, tw = trend_window(p);
 	struct fit trend, burst;
 
-	memset(out, 0, sizeof(*out));
-	out->eta = INFINITY;
-	out->risk = risk;
-	if (!(limit > 0) || in->limit == UINT64_MAX)
-		return;
-	s->nsamples++;
-	hist_push(s, in->t, risk);
-	track_turns(s, in->t, risk, turn);
-	if (s->nsamples < p->min_samples)
-		return;
-
-	trend = fit_since(s, in->t - trend_window(p));
+	trend = fit_since(s, in->t - tw);
 	burst = fit_since(s, in->t - FC_BURST_WIN);
 
 	if (cycling(s, in->t)) {
@@ -244,7 +369,23 @@ void fc_observe(struct fc_state *s, const struct fc_params *p, const struct fc_i
 	out->mode = trend.slope > 0 ? FC_TREND : FC_NONE;
 	out->slope = trend.slope;
 	out->eta = eta_of(limit, risk, trend.slope);
-	out->confidence = trend.r2 * fmin(1.0, trend.span / trend_window(p) + 0.25);
+	out->confidence = trend.r2 * fmin(1.0, trend.span / tw + 0.25);
+	if (trend.slope > 0) {
+		/* growth that accelerates: a line would promise time that is not there */
+		double c[3], rss;
+		int n;
+
+		if (quad_since(s, in->t - tw, c, &rss, &n) && c[2] > 0 && c[1] > 0 &&
+		    rss <= FC_ACCEL_EXPLAIN * line_rss(s, in->t - tw, &trend)) {
+			double e = eta_accel(limit, risk, c[1], 2 * c[2]);
+
+			if (e < out->eta) {
+				out->mode = FC_ACCEL;
+				out->slope = c[1];
+				out->eta = e;
+			}
+		}
+	}
 	/* A burst: the last second rose by more than the turn threshold, at more than twice the
 	 * trend's pace (a steady leak is the trend's business, not a burst). */
 	if (burst.n >= 2 && burst.slope > 2 * fmax(trend.slope, 0) &&
@@ -258,5 +399,33 @@ void fc_observe(struct fc_state *s, const struct fc_params *p, const struct fc_i
 			out->confidence = fmax(burst.r2, 0.5);
 		}
 	}
+}
+
+void fc_observe(struct fc_state *s, const struct fc_params *p, const struct fc_input *in,
+		struct fc_result *out)
+{
+	double limit = (double)in->limit, risk;
+
+	memset(out, 0, sizeof(*out));
+	out->eta = INFINITY;
+	if (!(limit > 0) || in->limit == UINT64_MAX)
+		return;
+	if (!estimate_risk(s, in, limit, &risk)) {
+		/* no news: the last verdict stands, nearer by the time that passed */
+		*out = s->prev;
+		if (isfinite(out->eta))
+			out->eta = fmax(out->eta - (in->t - s->prev_t), 0);
+		s->prev = *out;
+		s->prev_t = in->t;
+		return;
+	}
+	out->risk = risk;
+	s->nsamples++;
+	hist_push(s, in->t, risk);
+	track_turns(s, in->t, risk, FC_TURN * limit);
+	if (s->nsamples >= p->min_samples)
+		verdict(s, p, in, risk, out);
 	(void)in->kernel_rate;
+	s->prev = *out;
+	s->prev_t = in->t;
 }

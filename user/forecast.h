@@ -21,12 +21,21 @@ enum fc_mode {
 	FC_TREND,               /* monotone growth: slope of the recent trend */
 	FC_CYCLE,               /* sawtooth: trend of the peaks across cycles */
 	FC_BREAKOUT,            /* sawtooth broke above its envelope: recent slope */
-	FC_BURST,               /* fast growth seen by the kernel's allocation rate */
+	FC_BURST,               /* fast growth within the last second */
+	FC_ACCEL,               /* growth that is itself growing: the trend's curvature */
 };
 
 struct fc_sample {
 	double t;
 	double risk;            /* bytes that reclaim cannot take back */
+};
+
+struct fc_result {
+	double eta;             /* seconds until risk reaches the limit; INFINITY if never */
+	double slope;           /* bytes/s of the trend used */
+	double confidence;      /* 0..1 */
+	double risk;            /* the risk bytes of this sample */
+	enum fc_mode mode;
 };
 
 struct fc_state {
@@ -42,6 +51,12 @@ struct fc_state {
 	struct fc_sample floors[FC_PEAKS];
 	int nfloors;
 	double nsamples;
+	/* the last reading of usage and memory.stat taken together ("fresh") */
+	int have_fresh;
+	double fresh_t, fresh_usage, fresh_risk;
+	double split;                   /* share of a change in usage that is risk, 0..1 */
+	struct fc_result prev;          /* the last verdict, and when */
+	double prev_t;
 };
 
 struct fc_input {
@@ -50,14 +65,8 @@ struct fc_input {
 	uint64_t limit;         /* effective hard limit, bytes */
 	uint64_t reclaimable;   /* page cache etc. that reclaim can take back */
 	double kernel_rate;     /* in-kernel allocation rate, bytes/s (gross); 0 if unknown */
-};
-
-struct fc_result {
-	double eta;             /* seconds until risk reaches the limit; INFINITY if never */
-	double slope;           /* bytes/s of the trend used */
-	double confidence;      /* 0..1 */
-	double risk;            /* the risk bytes of this sample */
-	enum fc_mode mode;
+	int stale;              /* 1: reclaimable was read before usage (a kernel sample taken
+	                           between two reads of memory.stat); 0: read together */
 };
 
 void fc_params_default(struct fc_params *p, double horizon);

@@ -30,7 +30,7 @@ static struct run drive(shape_fn risk_fn, shape_fn cache_fn, void *arg, double l
 	fc_init(&s);
 	for (t = 0; t <= t_end; t += dt) {
 		double risk = risk_fn(t, arg), cache = cache_fn ? cache_fn(t, arg) : 0;
-		struct fc_input in = { t, (uint64_t)(risk + cache), (uint64_t)limit, (uint64_t)cache, 0 };
+		struct fc_input in = { t, (uint64_t)(risk + cache), (uint64_t)limit, (uint64_t)cache, 0, 0 };
 		struct fc_result out;
 
 		if (risk >= limit) {
@@ -67,6 +67,96 @@ static void test_steady_leak_fires_a_horizon_ahead(void)
 			ASSERT_RANGE(lead, 0.9 * h, 1.1 * h, "lead / horizon");
 			ASSERT_RANGE(r.max_eta_err, 0, 0.2, "eta error after firing");
 		}
+}
+
+/* usage = 10 MB + v t + a t^2 / 2: at a steady pace the line would fire late */
+struct acc { double v, a; };
+
+static double accel(double t, void *arg)
+{
+	struct acc *c = arg;
+
+	return 10 * MB + c->v * t + c->a * t * t / 2;
+}
+
+static void test_accelerating_leak_fires_a_horizon_ahead(void)
+{
+	struct acc shapes[] = { { 0.5 * MB, 0.5 * MB }, { 2 * MB, 0.2 * MB }, { 10 * MB, 4 * MB } };
+	double horizons[] = { 5, 30, 60 };
+
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++) {
+			struct acc c = shapes[i];
+			double h = horizons[j], tk = 3 * h + 20;     /* exhausted at tk */
+			double limit = accel(tk, &c);
+			struct run r = drive(accel, NULL, &c, limit, h, 0.1, 1e4, 0, 0);
+
+			ASSERT_TRUE(!isnan(r.first_fire), "fired");
+			ASSERT_RANGE(r.exhaust - r.first_fire, 0.9 * h, 1.2 * h, "lead / horizon");
+		}
+}
+
+/* The daemon's mix of inputs: a poll (usage and memory.stat) every second, kernel samples
+ * (usage only, the last poll's reclaimable) ten times a second in between. */
+static void feed_mixed(struct fc_state *s, const struct fc_params *p, double t, double anon,
+		       double cache, double limit, double *polled_cache, struct fc_result *out)
+{
+	int poll = fmod(t + 1e-9, 1.0) < 0.05;
+	struct fc_input in = { t, (uint64_t)(anon + cache), (uint64_t)limit, 0, 0, !poll };
+
+	if (poll)
+		*polled_cache = cache;
+	in.reclaimable = (uint64_t)fmin(*polled_cache, anon + cache);
+	fc_observe(s, p, &in, out);
+}
+
+static void test_cache_growth_between_polls_is_not_risk(void)
+{
+	double limit = 256 * MB, polled = 0, t;
+	struct fc_params p;
+	struct fc_state s;
+	struct fc_result out;
+	int fired = 0;
+
+	fc_params_default(&p, 30);
+	fc_init(&s);
+	/* a reader fills the cache at 100 MB/s after 3 s of a small steady process */
+	for (t = 0; t < 30; t += 0.1) {
+		double cache = fmin(fmax(t - 3, 0) * 100 * MB, limit - 20 * MB);
+
+		feed_mixed(&s, &p, t, 20 * MB, cache, limit, &polled, &out);
+		fired |= t > 4.5 && out.mode != FC_NONE && out.eta <= p.horizon;
+	}
+	ASSERT_TRUE(!fired, "no forecast while the page cache fills");
+}
+
+static void test_anon_leak_under_full_cache_between_polls(void)
+{
+	double limit = 400 * MB, polled = 0, t, first = NAN, kill = NAN;
+	double truth = (limit - 20 * MB) / (4 * MB);
+	struct fc_params p;
+	struct fc_state s;
+	struct fc_result out;
+
+	fc_params_default(&p, 10);
+	fc_init(&s);
+	/* usage pinned at the limit: 4 MB/s of anon displaces the cache, which only a poll
+	 * sees; kernel samples in between carry no news but the ETA must keep counting down */
+	for (t = 0; t < 200; t += 0.1) {
+		double anon = 20 * MB + 4 * MB * t, cache = limit - anon;
+
+		if (cache <= 0) {
+			kill = t;
+			break;
+		}
+		feed_mixed(&s, &p, t, anon, cache, limit, &polled, &out);
+		if (isnan(first) && out.mode != FC_NONE && out.eta <= p.horizon)
+			first = t;
+		if (!isnan(first) && truth - t >= 2)     /* the ETA counts down with the truth */
+			ASSERT_RANGE(out.eta / (truth - t), 0.8, 1.2, "eta / true remaining");
+	}
+	ASSERT_TRUE(!isnan(first) && !isnan(kill), "fired and exhausted");
+	ASSERT_RANGE(kill - first, 0.9 * p.horizon, 1.2 * p.horizon, "lead");
 }
 
 struct saw { double floor, peak, rate, rise; };
@@ -286,6 +376,9 @@ static void test_trip_bytes(void)
 int main(void)
 {
 	RUN(test_steady_leak_fires_a_horizon_ahead);
+	RUN(test_accelerating_leak_fires_a_horizon_ahead);
+	RUN(test_cache_growth_between_polls_is_not_risk);
+	RUN(test_anon_leak_under_full_cache_between_polls);
 	RUN(test_stationary_sawtooth_90pct_never_fires);
 	RUN(test_rising_sawtooth_is_caught);
 	RUN(test_page_cache_at_limit_never_fires);
