@@ -352,11 +352,14 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 		out->eta = ps > 0 ? fmax(eta_of(limit, envelope, ps), 0) : INFINITY;
 		out->confidence = fmin(1.0, s->npeaks / 4.0);
 		if (risk > envelope + turn && s->rising) {
-			/* this tooth is past every earlier peak: growth of a new kind */
+			/* this tooth is past every earlier peak: growth of a new kind, unless it is
+			 * only seen nearer its top than the earlier ones were: a tooth rising at the
+			 * leg's pace is sampled anywhere within a sampling gap of its true peak */
 			struct fit leg = fit_since(s, s->nfloors ? s->floors[s->nfloors - 1].t : in->t - 5);
+			double gap = s->nhist >= 2 ? hist_at(s, 0)->t - hist_at(s, 1)->t : 0;
 			double e = eta_of(limit, risk, leg.slope);
 
-			if (e < out->eta) {
+			if (risk > envelope + turn + fmax(leg.slope, 0) * gap && e < out->eta) {
 				out->mode = FC_BREAKOUT;
 				out->slope = leg.slope;
 				out->eta = e;
