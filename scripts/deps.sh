@@ -28,6 +28,10 @@ declare -A need=(
 	[librsvg2-bin]=/usr/bin/rsvg-convert
 	[yamllint]=/usr/bin/yamllint
 	[libclang-rt-14-dev]=/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
+	[python3-yaml]=/usr/lib/python3/dist-packages/yaml/__init__.py
+	[curl]=/usr/bin/curl
+	[iproute2]=/usr/bin/ss
+	[e2fsprogs]=/usr/sbin/mke2fs
 	[podman]=/usr/bin/podman
 	[runc]=/usr/sbin/runc
 )

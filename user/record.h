@@ -26,8 +26,9 @@ struct rec_reader;
  * with the same header and the current cgroup set re-announced by the caller. */
 int rec_open_write(struct rec_writer **w, const char *path, const struct rec_header *h,
 		   uint64_t max_bytes, char *err, size_t errlen);
-/* Append one observation. Returns 0, 1 if the file rotated (the caller then re-writes its
- * OBS_CGROUP_ADD set), or -errno. */
+/* Append one observation. Returns 0, 1 if the file rotated (the writer itself re-announces
+ * the watched cgroups with their original OBS_CGROUP_ADDs at the top of the new file), or
+ * -errno (the recording is then over: the delta chain cannot skip a record). */
 int rec_write(struct rec_writer *w, const struct obs *o);
 /* Push buffered records to the kernel (the daemon calls it at least once a second). */
 int rec_flush(struct rec_writer *w);
@@ -39,6 +40,9 @@ int rec_open_read(struct rec_reader **r, const char *path, struct rec_header *h,
  * where; a damaged tail ends the stream, the records before it are valid). */
 int rec_next(struct rec_reader *r, struct obs *o);
 const char *rec_error(const struct rec_reader *r);
+/* 1 when the stream ended in a torn tail (the file ends inside its last record, as after a
+ * crash), 0 when it ended cleanly or in corruption. */
+int rec_torn(const struct rec_reader *r);
 uint64_t rec_offset(const struct rec_reader *r);
 void rec_close_read(struct rec_reader *r);
 

@@ -9,11 +9,6 @@
 /* `oomcast replay FILE... [options]`; argv[0] is "replay". Returns the exit status. */
 int replay_main(int argc, char **argv);
 
-/* Reader extension implemented in record.c (to move into record.h): 1 if the stream ended
- * in a torn tail (the file ends inside its last record, as after a crash), 0 if it ended
- * cleanly or in corruption. */
-int rec_torn(const struct rec_reader *r);
-
 #define REPLAY_BUCKETS 400      /* time columns of a cgroup's timeline */
 #define REPLAY_TASKS 16         /* tasks followed per cgroup (the biggest growers win) */
 #define REPLAY_VICTIMS 8

@@ -21,6 +21,8 @@ check() { # check NAME CMD...: ok if CMD succeeds
 
 cleanup() {
 	local p cg
+	# make_cgroup runs in $(...), a subshell: find our cgroups by their name (pid suffix)
+	for cg in "$MEMCG_ROOT"/oomcast-*-"$$"; do [ -d "$cg" ] && _cgroups+=("$cg"); done
 	for p in "${_pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	sleep 0.3
 	for p in "${_pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
