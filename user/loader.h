@@ -17,6 +17,7 @@ struct ld_opts {
 	int task_rss;                   /* attach kmem/rss_stat too */
 	int verbose;
 	const char *pin_dir;            /* NULL: do not pin */
+	uint32_t ring_bytes;            /* ring buffer size, a power of two >= page; 0: 1 MiB */
 };
 
 #define LD_MAX_HOOKS 12
