@@ -30,7 +30,7 @@ BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(BPFT_SRCS))
 TOOL_SRCS := $(wildcard tests/workloads/*.c)
 TOOL_BINS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(TOOL_SRCS))
 
-.PHONY: all deps test unit demo bench bench-overhead clean tests-build fuzz
+.PHONY: all deps test unit demo bench bench-overhead bench-scale clean tests-build fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -77,11 +77,21 @@ test: deps tests-build
 demo: deps all $(TOOL_BINS)
 	@scripts/demo.sh
 
-bench: deps all $(TOOL_BINS)
+# make bench: forecast quality on real workloads, then hot-path cost and latency, then scale
+bench: deps all $(TOOL_BINS) $(BUILD)/bench/bpfstat
 	@bench/run.sh
-
-bench-overhead: deps all $(TOOL_BINS)
 	@bench/overhead/run.sh
+	@bench/scale/run.sh
+
+bench-overhead: deps all $(TOOL_BINS) $(BUILD)/bench/bpfstat
+	@bench/overhead/run.sh
+
+bench-scale: deps all $(TOOL_BINS)
+	@bench/scale/run.sh
+
+$(BUILD)/bench/bpfstat: bench/overhead/bpfstat.c $(BUILD)/empty.skel.h | $(BUILD)
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz -ljson-c
 
 # libFuzzer on the record reader for FUZZ_SECONDS (default 60); the corpus is kept.
 FUZZ_SECONDS ?= 60

@@ -763,6 +763,7 @@ int cg_open(const char *path, struct cg_info *out, char *err, size_t errlen)
 
 struct discover {
 	cg_visit_fn fn;
+	cg_known_fn known;
 	void *arg;
 	struct cg_info info;            /* info.path is the walk's cursor */
 	dev_t seen[MAX_MOUNTS];         /* a hierarchy mounted twice is walked once */
@@ -780,13 +781,18 @@ static int has_own_limit(const char *dir, enum cg_version v)
 	return read_u64(dir, "memory.max", &lim) == 0 && lim != CG_NO_LIMIT;
 }
 
-static void visit(struct discover *d)
+/* A cgroup the caller already knows is visited without reading its limit again: on a node
+ * with thousands of cgroups, that read is most of a rescan's cost. */
+static void visit_if_limited(struct discover *d)
 {
 	struct stat st;
 
 	if (stat(d->info.path, &st))
-		return;         /* removed since its limit was read */
+		return;         /* removed meanwhile */
 	d->info.id = st.st_ino;
+	if (!(d->known && d->known(st.st_ino, d->arg)) &&
+	    !has_own_limit(d->info.path, d->info.version))
+		return;
 	d->visited++;
 	if (d->fn(&d->info, d->arg))
 		d->stop = 1;
@@ -813,8 +819,7 @@ static void walk(struct discover *d, size_t len, int depth)
 	struct dirent *e;
 	DIR *dir;
 
-	if (has_own_limit(p, d->info.version))
-		visit(d);
+	visit_if_limited(d);
 	if (d->stop || depth >= WALK_MAX_DEPTH || !(dir = opendir(p)))
 		return;
 	while (!d->stop && (e = readdir(dir))) {
@@ -847,6 +852,11 @@ static int discover_mount(const struct cg_mount *m, void *arg)
 
 int cg_discover(cg_visit_fn fn, void *arg)
 {
+	return cg_discover_known(fn, NULL, arg);
+}
+
+int cg_discover_known(cg_visit_fn fn, cg_known_fn known, void *arg)
+{
 	struct discover *d = calloc(1, sizeof(*d));
 	int n;
 
@@ -855,6 +865,7 @@ int cg_discover(cg_visit_fn fn, void *arg)
 		return fn ? -ENOMEM : -EINVAL;
 	}
 	d->fn = fn;
+	d->known = known;
 	d->arg = arg;
 	n = for_each_memory_mount(discover_mount, d);
 	if (n == 0)

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define CG_PATH_MAX 4096
+#define CG_PATH_MAX 1024        /* k8s paths are ~200; longer ones are refused, by name */
 #define CG_NO_LIMIT UINT64_MAX
 
 enum cg_version { CG_V1 = 1, CG_V2 = 2 };
@@ -67,6 +67,10 @@ int cg_read_usage(const struct cg_info *cg, uint64_t *usage);
  * mounted). */
 typedef int (*cg_visit_fn)(const struct cg_info *cg, void *arg);
 int cg_discover(cg_visit_fn fn, void *arg);
+/* The same, but a directory for which known(id) says 1 is visited without reading its
+ * limit (the caller already watches it). */
+typedef int (*cg_known_fn)(uint64_t id, void *arg);
+int cg_discover_known(cg_visit_fn fn, cg_known_fn known, void *arg);
 
 /* The pids in the cgroup (cgroup.procs), up to max. Returns how many, or -errno. */
 int cg_pids(const struct cg_info *cg, pid_t *pids, size_t max);

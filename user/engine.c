@@ -21,9 +21,11 @@ void eng_free(struct engine *e)
 
 	for (c = e->cgroups; c; c = n) {
 		n = c->next;
+		free(c->path);
 		free(c);
 	}
 	e->cgroups = NULL;
+	memset(e->buckets, 0, sizeof(e->buckets));
 	e->ncgroups = 0;
 }
 
@@ -31,7 +33,7 @@ struct eng_cgroup *eng_find(struct engine *e, uint64_t id)
 {
 	struct eng_cgroup *c;
 
-	for (c = e->cgroups; c; c = c->next)
+	for (c = e->buckets[id % ENG_BUCKETS]; c; c = c->hnext)
 		if (c->id == id)
 			return c;
 	return NULL;
@@ -107,15 +109,20 @@ static void on_add(struct engine *e, const struct obs *o)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return;
+	c->path = strndup(o->add.path, sizeof(o->add.path) - 1);
+	if (!c->path) {
+		free(c);
+		return;
+	}
 	c->id = o->cg;
 	c->version = o->add.version;
-	memcpy(c->path, o->add.path, sizeof(c->path));
-	c->path[sizeof(c->path) - 1] = 0;
 	cg_labels(c->path, &c->labels);
 	fc_init(&c->fc);
 	c->forecast_t = c->last_forecast_t = c->calm_since = NAN;
 	c->next = e->cgroups;
 	e->cgroups = c;
+	c->hnext = e->buckets[c->id % ENG_BUCKETS];
+	e->buckets[c->id % ENG_BUCKETS] = c;
 	e->ncgroups++;
 	ev_base(&ev, EV_CGROUP_ADD, o->t, c);
 	emit(e, &ev);
@@ -132,6 +139,10 @@ static void on_del(struct engine *e, const struct obs *o)
 		ev_base(&ev, EV_CGROUP_DEL, o->t, c);
 		emit(e, &ev);
 		*pp = c->next;
+		for (pp = &e->buckets[c->id % ENG_BUCKETS]; *pp != c; pp = &(*pp)->hnext)
+			;
+		*pp = c->hnext;
+		free(c->path);
 		free(c);
 		e->ncgroups--;
 		return;

@@ -123,7 +123,7 @@ enum eng_cg_state { CG_OK = 0, CG_FORECAST = 1, CG_STALLED = 2 };
 
 struct eng_cgroup {
 	uint64_t id;
-	char path[CG_PATH_MAX];
+	char *path;                     /* malloc'd: a node has thousands of cgroups */
 	struct cg_labels labels;
 	uint8_t version;
 	struct fc_state fc;
@@ -139,14 +139,18 @@ struct eng_cgroup {
 	uint64_t forecasts, kills, stalls, reclaims;
 	struct obs_task tasks[32];
 	int ntasks;
-	struct eng_cgroup *next;
+	struct eng_cgroup *next;        /* all cgroups, newest first */
+	struct eng_cgroup *hnext;       /* same hash bucket */
 };
+
+#define ENG_BUCKETS 1024
 
 struct engine {
 	struct eng_params p;
 	eng_emit_fn emit;
 	void *emit_arg;
 	struct eng_cgroup *cgroups;
+	struct eng_cgroup *buckets[ENG_BUCKETS];        /* by id, for eng_find */
 	int ncgroups;
 	double now;
 	/* pid -> oom_score_adj learnt from OBS_SCORE_ADJ, for victims reported without it */

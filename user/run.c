@@ -103,7 +103,7 @@ static const struct argp_option run_options[] = {
 	{ "task-rss", OPT_TASK_RSS, NULL, 0, "Also hook kmem/rss_stat for exact per-task RSS "
 	  "(costs about one empty BPF program per page fault)", 0 },
 	{ "sample-kib", OPT_SAMPLE_KIB, "KIB", 0, "Attribute page allocations once every KIB "
-	  "allocated per CPU (power of two, default 256)", 0 },
+	  "allocated per CPU (power of two, default 512)", 0 },
 	{ "duration", OPT_DURATION, "SECONDS", 0, "Exit after this long (default: run until "
 	  "SIGINT/SIGTERM)", 0 },
 	{ "verbose", 'v', NULL, 0, "Say which hooks were chosen and why (-vv: libbpf too)", 0 },
@@ -335,12 +335,17 @@ static int discover_visit(const struct cg_info *cg, void *arg)
 	return 0;
 }
 
+static int discover_known(uint64_t id, void *arg)
+{
+	return watch_find(arg, id) != NULL;
+}
+
 static void discover(struct daemon *d)
 {
 	int i;
 
 	d->gen++;
-	if (cg_discover(discover_visit, d) < 0)
+	if (cg_discover_known(discover_visit, discover_known, d) < 0)
 		return;
 	for (i = 0; i < WATCH_BUCKETS; i++) {
 		struct watch *w = d->buckets[i], *n;
@@ -935,7 +940,7 @@ static void free_watches(struct daemon *d)
 
 int run_main(int argc, char **argv)
 {
-	struct run_opts o = { .horizon = 30, .interval = 1, .sample_kib = 256,
+	struct run_opts o = { .horizon = 30, .interval = 1, .sample_kib = 512,
 			      .pin_dir = "/sys/fs/bpf/oomcast" };
 	struct ld_opts lo;
 	struct eng_params ep = { 0 };
