@@ -170,7 +170,9 @@ static void on_sample(struct engine *e, const struct obs *o)
 	/* Only a poll reads usage and memory.stat together; a kernel sample's reclaimable is
 	 * the last poll's. */
 	in = (struct fc_input){ o->t, o->sample.usage, o->sample.limit, o->sample.reclaimable,
-				o->sample.kernel_rate, o->sample.source != SRC_POLL };
+				o->sample.kernel_rate, o->sample.source != SRC_POLL,
+				o->sample.workingset_refault, o->sample.inactive_file,
+				o->sample.psi_some_avg10, o->sample.psi_full_avg10 };
 	fc_observe(&c->fc, fp, &in, &c->last);
 
 	if (c->state == CG_OK && c->last.mode != FC_NONE && c->last.eta <= fp->horizon &&

@@ -30,6 +30,12 @@ struct obs_sample {
 	uint64_t usage, limit, reclaimable, anon, high;
 	double kernel_rate;     /* bytes/s from the BPF side, 0 if none */
 	uint8_t source;         /* enum obs_source */
+	/* memory.stat/memory.pressure evidence beyond the file LRU (0 where the version lacks
+	 * it). There is no lazily-freed counter: MADV_FREE'd pages sit on the inactive file
+	 * LRU, so they are in inactive_file and reclaimable already. */
+	uint64_t workingset_refault;    /* cumulative file refaults, pages */
+	uint64_t inactive_file;         /* bytes */
+	double psi_some_avg10, psi_full_avg10;  /* v2 memory.pressure, percent; v1: 0 */
 };
 
 struct obs_task {

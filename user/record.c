@@ -24,11 +24,13 @@
 #define REC_BUCKETS 1024
 #define REC_MAX_CG_BASES 65536  /* delta bases kept; both sides stop adding at the same point */
 
-/* SAMPLE field mask: a set bit means the field differs from the cgroup's previous sample
- * and follows, in this order. */
+/* SAMPLE field mask (a varint: version 1's mask byte, bits 0-6, is the same varint): a set
+ * bit means the field differs from the cgroup's previous sample and follows, in this order. */
 enum {
 	SM_USAGE = 1 << 0, SM_LIMIT = 1 << 1, SM_RECLAIMABLE = 1 << 2, SM_ANON = 1 << 3,
-	SM_HIGH = 1 << 4, SM_RATE = 1 << 5, SM_SOURCE = 1 << 6, SM_ALL = 0x7f,
+	SM_HIGH = 1 << 4, SM_RATE = 1 << 5, SM_SOURCE = 1 << 6,
+	SM_REFAULT = 1 << 7, SM_INACTIVE = 1 << 8, SM_PSI_SOME = 1 << 9, SM_PSI_FULL = 1 << 10,
+	SM_ALL = 0x7ff,
 };
 
 /* ---- byte buffers ---- */
@@ -301,13 +303,17 @@ static void put_delta(struct rec_out *o, uint64_t cur, uint64_t prev)
 
 static void enc_sample(struct rec_out *o, const struct obs_sample *s, const struct obs_sample *p)
 {
-	uint8_t m = (s->usage != p->usage ? SM_USAGE : 0) | (s->limit != p->limit ? SM_LIMIT : 0) |
+	unsigned m = (s->usage != p->usage ? SM_USAGE : 0) | (s->limit != p->limit ? SM_LIMIT : 0) |
 		(s->reclaimable != p->reclaimable ? SM_RECLAIMABLE : 0) |
 		(s->anon != p->anon ? SM_ANON : 0) | (s->high != p->high ? SM_HIGH : 0) |
 		(dbits(s->kernel_rate) != dbits(p->kernel_rate) ? SM_RATE : 0) |
-		(s->source != p->source ? SM_SOURCE : 0);
+		(s->source != p->source ? SM_SOURCE : 0) |
+		(s->workingset_refault != p->workingset_refault ? SM_REFAULT : 0) |
+		(s->inactive_file != p->inactive_file ? SM_INACTIVE : 0) |
+		(dbits(s->psi_some_avg10) != dbits(p->psi_some_avg10) ? SM_PSI_SOME : 0) |
+		(dbits(s->psi_full_avg10) != dbits(p->psi_full_avg10) ? SM_PSI_FULL : 0);
 
-	put_u8(o, m);
+	put_varint(o, m);
 	if (m & SM_USAGE) put_delta(o, s->usage, p->usage);
 	if (m & SM_LIMIT) put_delta(o, s->limit, p->limit);
 	if (m & SM_RECLAIMABLE) put_delta(o, s->reclaimable, p->reclaimable);
@@ -315,6 +321,10 @@ static void enc_sample(struct rec_out *o, const struct obs_sample *s, const stru
 	if (m & SM_HIGH) put_delta(o, s->high, p->high);
 	if (m & SM_RATE) put_double(o, s->kernel_rate);
 	if (m & SM_SOURCE) put_u8(o, s->source);
+	if (m & SM_REFAULT) put_delta(o, s->workingset_refault, p->workingset_refault);
+	if (m & SM_INACTIVE) put_delta(o, s->inactive_file, p->inactive_file);
+	if (m & SM_PSI_SOME) put_double(o, s->psi_some_avg10);
+	if (m & SM_PSI_FULL) put_double(o, s->psi_full_avg10);
 }
 
 static void enc_task(struct rec_out *o, const struct obs_task *t)
@@ -386,9 +396,9 @@ static uint64_t get_delta(struct rec_in *in, uint64_t prev)
 
 static void dec_sample(struct rec_in *in, struct obs_sample *s, const struct obs_sample *p)
 {
-	uint8_t m = get_u8(in);
+	uint64_t m = get_varint(in);
 
-	if (m & ~SM_ALL)
+	if (m & ~(uint64_t)SM_ALL)
 		in->bad = 1;
 	*s = *p;
 	if (m & SM_USAGE) s->usage = get_delta(in, p->usage);
@@ -398,6 +408,10 @@ static void dec_sample(struct rec_in *in, struct obs_sample *s, const struct obs
 	if (m & SM_HIGH) s->high = get_delta(in, p->high);
 	if (m & SM_RATE) s->kernel_rate = get_double(in);
 	if (m & SM_SOURCE) s->source = get_u8(in);
+	if (m & SM_REFAULT) s->workingset_refault = get_delta(in, p->workingset_refault);
+	if (m & SM_INACTIVE) s->inactive_file = get_delta(in, p->inactive_file);
+	if (m & SM_PSI_SOME) s->psi_some_avg10 = get_double(in);
+	if (m & SM_PSI_FULL) s->psi_full_avg10 = get_double(in);
 }
 
 static void dec_task(struct rec_in *in, struct obs_task *t)

@@ -387,6 +387,10 @@ static void sample_obs(struct obs *o, const struct watch *w, double t, uint64_t 
 	o->sample.high = w->st.high;
 	o->sample.kernel_rate = rate;
 	o->sample.source = source;
+	o->sample.workingset_refault = w->st.workingset_refault;
+	o->sample.inactive_file = w->st.inactive_file;
+	o->sample.psi_some_avg10 = w->st.psi_some_avg10;
+	o->sample.psi_full_avg10 = w->st.psi_full_avg10;
 }
 
 /* Everything the kernel counts for the cgroup: when none of it moved since the last file

@@ -30,7 +30,7 @@ static struct run drive(shape_fn risk_fn, shape_fn cache_fn, void *arg, double l
 	fc_init(&s);
 	for (t = 0; t <= t_end; t += dt) {
 		double risk = risk_fn(t, arg), cache = cache_fn ? cache_fn(t, arg) : 0;
-		struct fc_input in = { t, (uint64_t)(risk + cache), (uint64_t)limit, (uint64_t)cache, 0, 0 };
+		struct fc_input in = { t, (uint64_t)(risk + cache), (uint64_t)limit, (uint64_t)cache, 0, 0, 0, 0, 0, 0 };
 		struct fc_result out;
 
 		if (risk >= limit) {
@@ -102,7 +102,7 @@ static void feed_mixed(struct fc_state *s, const struct fc_params *p, double t, 
 		       double cache, double limit, double *polled_cache, struct fc_result *out)
 {
 	int poll = fmod(t + 1e-9, 1.0) < 0.05;
-	struct fc_input in = { t, (uint64_t)(anon + cache), (uint64_t)limit, 0, 0, !poll };
+	struct fc_input in = { t, (uint64_t)(anon + cache), (uint64_t)limit, 0, 0, !poll, 0, 0, 0, 0 };
 
 	if (poll)
 		*polled_cache = cache;

@@ -67,6 +67,11 @@ static int make_obs(struct obs *o)
 		x->sample.high = UINT64_MAX - (i == 9);
 		x->sample.kernel_rate = i == 3 ? -0.0 : i == 4 ? NAN : i == 5 ? 1e300 : i * 1048576.25;
 		x->sample.source = (uint8_t)(i % 3);
+		/* format 2's evidence: a counter that moves and resets, PSI with -0.0 and NaN */
+		x->sample.workingset_refault = i == 11 ? 5 : (uint64_t)i * i * 1000003;
+		x->sample.inactive_file = i % 4 ? (uint64_t)i << 20 : UINT64_MAX - i;
+		x->sample.psi_some_avg10 = i == 6 ? -0.0 : i == 8 ? NAN : i * 3.25;
+		x->sample.psi_full_avg10 = i % 5 ? i * 0.125 : 0;
 	}
 	x = NEXT();
 	x->kind = OBS_TASK, x->t = t + 3, x->cg = 4242;
@@ -204,7 +209,7 @@ static void test_compact(void)
 		memset(o, 0, sizeof(o));
 		o->kind = OBS_SAMPLE, o->t = 1764081234.0 + i + i * 1e-6, o->cg = 123456;
 		o->sample = (struct obs_sample){ (uint64_t)(50 << 20) + (uint64_t)i * 1048576, 1 << 30,
-			(uint64_t)i << 12, 30 << 20, UINT64_MAX, i * 1024.0, SRC_POLL };
+			(uint64_t)i << 12, 30 << 20, UINT64_MAX, i * 1024.0, SRC_POLL, 0, 0, 0, 0 };
 		rec_write(w, o);
 	}
 	rec_close_write(w);
@@ -373,8 +378,40 @@ static void test_future_version_rejected(void)
 	write_bytes(tpath("future.rec"), buf, size);
 	ASSERT_EQ(read_file(tpath("future.rec"), out, NOBS, &st, msg, sizeof(msg), NULL), 0, "no obs");
 	ASSERT_EQ(st, -2, "open fails");
-	ASSERT_TRUE(strstr(msg, "format version 2") && strstr(msg, "newer") &&
-		    strstr(msg, "byte offset 8"), msg);
+	char want[64];
+
+	snprintf(want, sizeof(want), "format version %d", REC_FORMAT_VERSION + 1);
+	ASSERT_TRUE(strstr(msg, want) && strstr(msg, "newer") && strstr(msg, "byte offset 8"), msg);
+}
+
+/* A version-1 file (samples without format 2's evidence: its mask byte is the same varint)
+ * is read, the new fields zero. */
+static void test_version1_read(void)
+{
+	static struct obs in[NOBS], out[NOBS];
+	static uint8_t buf[1 << 16];
+	char msg[512];
+	int n = make_obs(in), st, fd, i, got;
+	ssize_t size;
+
+	for (i = 0; i < n; i++) {
+		if (in[i].kind != OBS_SAMPLE)
+			continue;
+		in[i].sample.workingset_refault = in[i].sample.inactive_file = 0;
+		in[i].sample.psi_some_avg10 = in[i].sample.psi_full_avg10 = 0;
+	}
+	write_file(tpath("v1.rec"), in, n, 0);
+	fd = open(tpath("v1.rec"), O_RDONLY);
+	size = read(fd, buf, sizeof(buf));
+	close(fd);
+	ASSERT_EQ(buf[8], REC_FORMAT_VERSION, "written as the current version");
+	buf[8] = 1;
+	write_bytes(tpath("v1.rec"), buf, size);
+	got = read_file(tpath("v1.rec"), out, NOBS, &st, msg, sizeof(msg), NULL);
+	ASSERT_EQ(got, n, msg);
+	ASSERT_EQ(st, 0, msg);
+	for (i = 0; i < n && i < got; i++)
+		ASSERT_TRUE(!memcmp(&out[i], &in[i], sizeof(out[i])), "v1 obs identical");
 }
 
 static void test_bad_files(void)
@@ -521,9 +558,9 @@ static void write_incident(const char *path, const char *options)
 	PUT(OBS_READY, t0, 0);
 	for (i = 0; i <= 20; i++) {
 		o.sample = (struct obs_sample){ 20000000 + 4000000ull * i, 100000000, 1000000,
-			19000000 + 4000000ull * i, UINT64_MAX, 0, SRC_POLL };
+			19000000 + 4000000ull * i, UINT64_MAX, 0, SRC_POLL, 0, 0, 0, 0 };
 		PUT(OBS_SAMPLE, t0 + 1 + i, 11);
-		o.sample = (struct obs_sample){ 5000000, 100000000, 0, 5000000, UINT64_MAX, 0, SRC_POLL };
+		o.sample = (struct obs_sample){ 5000000, 100000000, 0, 5000000, UINT64_MAX, 0, SRC_POLL, 0, 0, 0, 0 };
 		PUT(OBS_SAMPLE, t0 + 1 + i, 12);
 		o.task = (struct obs_task){ 777, 0, "hog", 4e6, 4000000ll * i, 0 };
 		PUT(OBS_TASK, t0 + 1 + i, 11);
@@ -532,7 +569,7 @@ static void write_incident(const char *path, const char *options)
 	}
 	o.victim = (struct obs_victim){ 777, 0, "hog", 11, 99000000, 100000000 };
 	PUT(OBS_VICTIM, t0 + 21.5, 11);
-	o.sample = (struct obs_sample){ 1000000, 100000000, 0, 0, UINT64_MAX, 0, SRC_POLL };
+	o.sample = (struct obs_sample){ 1000000, 100000000, 0, 0, UINT64_MAX, 0, SRC_POLL, 0, 0, 0, 0 };
 	PUT(OBS_SAMPLE, t0 + 22, 11);
 	PUT(OBS_END, t0 + 23, 0);
 #undef PUT
@@ -695,6 +732,7 @@ int main(void)
 	RUN(test_torn_tail_every_offset);
 	RUN(test_bit_flips_detected);
 	RUN(test_future_version_rejected);
+	RUN(test_version1_read);
 	RUN(test_bad_files);
 	RUN(test_corrupt_middle);
 	RUN(test_flush_is_the_crash_boundary);
