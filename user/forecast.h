@@ -60,6 +60,8 @@ struct fc_state {
 	double refault_t;               /* its time; -INFINITY before the first */
 	double refault_bps;             /* smoothed refault rate, bytes/s */
 	double psi_some_prev;           /* the last fresh reading's PSI some avg10 */
+	double pressure;                /* 0..1: PSI's evidence of real pressure, last fresh */
+	double protect;                 /* bytes of cache held as working set, last fresh */
 	struct fc_result prev;          /* the last verdict, and when */
 	double prev_t;
 };

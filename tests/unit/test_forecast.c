@@ -280,6 +280,132 @@ static int count(enum ev_kind k)
 	return n;
 }
 
+/* ---- evidence beyond the file LRU: refaults and PSI (fresh readings once a second) ---- */
+struct ev { double anon, cache, inactive, refault_pps, psi; };
+
+/* Feed `secs` seconds of fresh readings; the refault counter runs at refault_pps pages/s.
+ * Returns the last verdict; *fired says whether any forecast came after `warmup`. */
+static struct fc_result feed_ev(struct fc_state *s, const struct fc_params *p, double limit,
+				double t0, double secs, const struct ev *e, double anon_rate,
+				int *fired)
+{
+	struct fc_result out = { 0 };
+	static uint64_t refaults;
+	double t;
+
+	if (t0 == 0)
+		refaults = 0;
+	for (t = t0; t < t0 + secs; t += 1) {
+		double anon = e->anon + anon_rate * t;
+		struct fc_input in = { t, (uint64_t)(anon + e->cache), (uint64_t)limit,
+				       (uint64_t)e->cache, 0, 0, refaults, (uint64_t)e->inactive,
+				       e->psi, 0 };
+
+		fc_observe(s, p, &in, &out);
+		*fired |= out.mode != FC_NONE && out.eta <= p->horizon;
+		refaults += (uint64_t)e->refault_pps;
+	}
+	return out;
+}
+
+/* A cache refaulted at its own size per second, and active (the kernel saw the refaults as
+ * the working set): it is not spare memory. A cgroup whose anon sits at 30% next to it is
+ * as good as full. */
+static void test_refaulted_active_cache_is_risk(void)
+{
+	double limit = 256 * MB, cache = 150 * MB;
+	struct ev e = { 80 * MB, cache, 2 * MB, cache / 4096, 0 };
+	struct fc_params p;
+	struct fc_state s;
+	struct fc_result out;
+	int fired = 0;
+
+	fc_params_default(&p, 30);
+	fc_init(&s);
+	out = feed_ev(&s, &p, limit, 0, 30, &e, 0.5 * MB, &fired);
+	ASSERT_RANGE(out.risk, 0.95 * (e.anon + 15 * MB + cache - e.inactive), 1.01 * limit,
+		     "the refaulted active cache counts as risk");
+	ASSERT_TRUE(fired, "a slow anon leak next to a thrashing working set is forecast");
+
+	/* the same cgroup without refaults: the cache is spare, the leak is 5 minutes away */
+	e.refault_pps = 0;
+	fired = 0;
+	fc_init(&s);
+	out = feed_ev(&s, &p, limit, 0, 30, &e, 0.5 * MB, &fired);
+	ASSERT_RANGE(out.risk, e.anon, e.anon + 16 * MB, "an unrefaulted cache is not risk");
+	ASSERT_TRUE(!fired, "no forecast");
+}
+
+/* A stream through a file larger than the limit refaults as fast (every page is evicted
+ * before its next read) but its pages stay inactive: page cache at 100% raises nothing. */
+static void test_streaming_refaults_stay_reclaimable(void)
+{
+	double limit = 256 * MB, cache = 236 * MB;
+	struct ev e = { 20 * MB, cache, cache - 0.2 * MB, 600000, 0 };    /* 2.4 GB/s */
+	struct fc_params p;
+	struct fc_state s;
+	struct fc_result out;
+	int fired = 0;
+
+	fc_params_default(&p, 30);
+	fc_init(&s);
+	out = feed_ev(&s, &p, limit, 0, 60, &e, 0, &fired);
+	ASSERT_RANGE(out.risk, e.anon, e.anon + 0.3 * MB, "a streamed cache is reclaimable");
+	ASSERT_TRUE(!fired, "no forecast for a stream");
+
+	/* and an anon leak under that full, streamed cache is still caught (a minute ahead) */
+	e.anon = 60 * MB, e.cache = 150 * MB, e.inactive = e.cache - 0.2 * MB;
+	fired = 0;
+	fc_params_default(&p, 60);
+	fc_init(&s);
+	feed_ev(&s, &p, limit, 0, 14, &e, 3 * MB, &fired);
+	ASSERT_TRUE(fired, "anon leak under a streamed cache is forecast");
+}
+
+/* PSI some that is non-zero and not falling, with usage at the limit, is evidence of real
+ * pressure: the ETA's confidence is combined with it. Away from the limit, or falling, it
+ * changes nothing. */
+static void test_pressure_at_limit_raises_confidence(void)
+{
+	double limit = 256 * MB;
+	struct fc_params p;
+	struct fc_state a, b;
+	struct fc_result plain, pressed;
+	int fired = 0;
+	/* a leak within 3% of the limit whose cache is almost gone: usage at the limit */
+	struct ev e = { 240 * MB, 10 * MB, 5 * MB, 0, 0 }, ep = e;
+
+	fc_params_default(&p, 30);
+	fc_init(&a);
+	fc_init(&b);
+	feed_ev(&a, &p, limit, 0, 3, &e, 0.2 * MB, &fired);
+	feed_ev(&b, &p, limit, 0, 3, &e, 0.2 * MB, &fired);
+	plain = feed_ev(&a, &p, limit, 3, 1, &e, 0.2 * MB, &fired);
+	ep.psi = 10;                   /* 10% stalled: even evidence, p = 0.5 */
+	pressed = feed_ev(&b, &p, limit, 3, 1, &ep, 0.2 * MB, &fired);
+	ASSERT_TRUE(plain.mode != FC_NONE && plain.confidence < 1, "a young trend, unsure");
+	ASSERT_RANGE(pressed.confidence, 1 - (1 - plain.confidence) * 0.5 - 1e-9,
+		     1 - (1 - plain.confidence) * 0.5 + 1e-9, "confidence combined with PSI");
+	ASSERT_RANGE(pressed.eta, plain.eta - 1e-9, plain.eta + 1e-9, "the ETA is the same");
+
+	/* falling PSI is a passing stall, not evidence */
+	ep.psi = 5;
+	plain = feed_ev(&a, &p, limit, 4, 1, &e, 0.2 * MB, &fired);
+	pressed = feed_ev(&b, &p, limit, 4, 1, &ep, 0.2 * MB, &fired);
+	ASSERT_RANGE(pressed.confidence, plain.confidence - 1e-9, plain.confidence + 1e-9,
+		     "falling PSI: confidence unchanged");
+
+	/* far from the limit, PSI (another cgroup's pressure on the parent) does not count */
+	e.anon = ep.anon = 100 * MB;
+	ep.psi = 40;
+	fc_init(&a);
+	fc_init(&b);
+	plain = feed_ev(&a, &p, limit, 0, 6, &e, 2 * MB, &fired);
+	pressed = feed_ev(&b, &p, limit, 0, 6, &ep, 2 * MB, &fired);
+	ASSERT_RANGE(pressed.confidence, plain.confidence - 1e-9, plain.confidence + 1e-9,
+		     "away from the limit: confidence unchanged");
+}
+
 static void test_engine_episode(void)
 {
 	struct eng_params p = { 0 };
@@ -384,6 +510,9 @@ int main(void)
 	RUN(test_page_cache_at_limit_never_fires);
 	RUN(test_noise_near_limit_never_fires);
 	RUN(test_burst_is_caught_early);
+	RUN(test_refaulted_active_cache_is_risk);
+	RUN(test_streaming_refaults_stay_reclaimable);
+	RUN(test_pressure_at_limit_raises_confidence);
 	RUN(test_engine_episode);
 	RUN(test_engine_clear_and_stall);
 	RUN(test_trip_bytes);
