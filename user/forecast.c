@@ -41,6 +41,9 @@
  * residual: curvature must explain most of the misfit, not just some noise. */
 #define FC_ACCEL_EXPLAIN 0.5
 #define FC_ACCEL_MIN_N 8        /* points: three coefficients need a margin of data */
+/* Peaks (and floors) the sawtooth's trend is fitted over: a dozen teeth, so that teeth of
+ * several tasks whose heights repeat over a few periods are seen through a whole repeat. */
+#define FC_CYCLE_PEAKS FC_PEAKS
 #define FC_PAGE 4096.0          /* memory.stat's refault counters count pages */
 /* Cache refaulted within this many seconds is the working set: a cache refaulted at its own
  * size per second is wholly needed. */
@@ -178,27 +181,43 @@ static struct fit fit_since(const struct fc_state *s, double t0)
 	return f;
 }
 
-/* Line through the last k points of a ring; slope 0 with fewer than two. */
-static double ring_slope(const struct fc_sample *r, int n, int k, double *at_last)
+/* Sums of the last k points of a ring around their own mean: sxx, sxy; returns how many. */
+static int ring_sums(const struct fc_sample *r, int n, int k, double *sxx, double *sxy)
 {
-	double sx = 0, sy = 0, sxx = 0, sxy = 0;
+	double mt = 0, mv = 0;
 	int i, m = n < k ? n : k;
 
-	*at_last = n ? r[n - 1].risk : 0;
 	if (m < 2)
-		return 0;
+		return m;
+	for (i = n - m; i < n; i++)
+		mt += r[i].t - r[n - 1].t, mv += r[i].risk;
+	mt /= m, mv /= m;
 	for (i = n - m; i < n; i++) {
-		double x = r[i].t - r[n - 1].t;
+		double x = r[i].t - r[n - 1].t - mt;
 
-		sx += x; sy += r[i].risk; sxx += x * x; sxy += x * r[i].risk;
+		*sxx += x * x;
+		*sxy += x * (r[i].risk - mv);
 	}
-	double vx = sxx - sx * sx / m;
+	return m;
+}
 
-	if (vx <= 0)
-		return 0;
-	double slope = (sxy - sx * sy / m) / vx;
+/* The sawtooth's trend: one slope shared by the peaks and the floors (a leak under the
+ * teeth lifts both; two series halve the noise of one), each with its own level. Teeth of
+ * several tasks add up to irregular heights: what the limit meets first is the highest
+ * tooth, so the envelope is the line of that slope through the highest of the recent peaks
+ * (not through their mean). Returns the slope; *envelope is the envelope's value at now. */
+static double cycle_trend(const struct fc_state *s, int k, double now, double *envelope)
+{
+	double sxx = 0, sxy = 0, slope = 0, env = -INFINITY;
+	int i, m = ring_sums(s->peaks, s->npeaks, k, &sxx, &sxy);
 
-	*at_last = (sy - slope * sx) / m;       /* the fitted value at the last peak */
+	if (m >= 2) {
+		ring_sums(s->floors, s->nfloors, k, &sxx, &sxy);       /* < 2 floors add 0 */
+		slope = sxx > 0 ? sxy / sxx : 0;
+	}
+	for (i = s->npeaks - (m < 1 ? 1 : m); i < s->npeaks; i++)
+		env = fmax(env, s->peaks[i].risk + fmax(slope, 0) * (now - s->peaks[i].t));
+	*envelope = env;
 	return slope;
 }
 
@@ -382,9 +401,7 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 	burst = fit_since(s, in->t - FC_BURST_WIN);
 
 	if (cycling(s, in->t)) {
-		double at_last, ps = ring_slope(s->peaks, s->npeaks, 6, &at_last);
-		double last_t = s->peaks[s->npeaks - 1].t;
-		double envelope = at_last + fmax(ps, 0) * (in->t - last_t);
+		double envelope, ps = cycle_trend(s, FC_CYCLE_PEAKS, in->t, &envelope);
 
 		out->mode = FC_CYCLE;
 		out->slope = ps;

@@ -406,6 +406,38 @@ static void test_pressure_at_limit_raises_confidence(void)
 		     "away from the limit: confidence unchanged");
 }
 
+/* Seven GC-like tasks with their own periods (teeth of 10 MB every 10/(3+i) s: their peaks
+ * coincide every 10 s into one tall tooth) and one task leaking 3 MB/s: the teeth are
+ * irregular, the leak lifts them all. */
+static double many_tasks(double t, void *arg)
+{
+	double sum = 100 * MB + 3 * MB * t;
+
+	(void)arg;
+	for (int i = 1; i <= 7; i++) {
+		double rate = (3 + i) * MB, period = 10 * MB / rate;
+
+		sum += 10 * MB + rate * fmod(t, period);
+	}
+	return sum;
+}
+
+static void test_many_tasks_one_leak(void)
+{
+	double horizons[] = { 5, 10, 30 };
+
+	for (int j = 0; j < 3; j++) {
+		double h = horizons[j], limit = many_tasks(9.999, NULL) + 3 * MB * (3 * h + 20);
+		struct run r = drive(many_tasks, NULL, NULL, limit, h, 0.1, 1e4, 10, 0);
+		double lead = r.exhaust - r.first_fire;
+
+		ASSERT_TRUE(!isnan(r.first_fire) && !isnan(r.exhaust), "fired, and exhausted");
+		/* the envelope runs through the tallest tooth; which of the tall teeth (every
+		 * 10 s) meets the limit it cannot know: early by up to that period */
+		ASSERT_RANGE(lead, 0.9 * h, h + 10, "lead: the horizon, at most a period more");
+	}
+}
+
 static void test_engine_episode(void)
 {
 	struct eng_params p = { 0 };
@@ -513,6 +545,7 @@ int main(void)
 	RUN(test_refaulted_active_cache_is_risk);
 	RUN(test_streaming_refaults_stay_reclaimable);
 	RUN(test_pressure_at_limit_raises_confidence);
+	RUN(test_many_tasks_one_leak);
 	RUN(test_engine_episode);
 	RUN(test_engine_clear_and_stall);
 	RUN(test_trip_bytes);
