@@ -112,9 +112,14 @@ static void ring_push(struct fc_sample *ring, int *n, double t, double v)
 	ring[(*n)++] = (struct fc_sample){ t, v };
 }
 
-/* Sawtooth legs: a turn needs a move of `turn` bytes against the current direction. */
-static void track_turns(struct fc_state *s, double t, double risk, double turn)
+/* Sawtooth legs: a turn needs a move of `turn` bytes against the current direction. A fall
+ * from the limit itself (within counter noise) is no tooth: what took the memory back there
+ * was the OOM killer or the task giving up, and a "peak" at the limit would make every later
+ * rise look like one more harmless tooth (a burst right after a kill went unforecast). */
+static void track_turns(struct fc_state *s, double t, double risk, double limit)
 {
+	double turn = FC_TURN * limit;
+
 	if (s->run_max < 0) {
 		s->run_max = s->run_min = risk;
 		s->run_max_t = s->run_min_t = t;
@@ -125,7 +130,8 @@ static void track_turns(struct fc_state *s, double t, double risk, double turn)
 			s->run_max = risk;
 			s->run_max_t = t;
 		} else if (risk < s->run_max - turn) {
-			ring_push(s->peaks, &s->npeaks, s->run_max_t, s->run_max);
+			if (s->run_max < limit * (1 - FC_SPLIT_MIN))
+				ring_push(s->peaks, &s->npeaks, s->run_max_t, s->run_max);
 			s->rising = 0;
 			s->run_min = risk;
 			s->run_min_t = t;
@@ -481,7 +487,7 @@ void fc_observe(struct fc_state *s, const struct fc_params *p, const struct fc_i
 	out->risk = risk;
 	s->nsamples++;
 	hist_push(s, in->t, risk);
-	track_turns(s, in->t, risk, FC_TURN * limit);
+	track_turns(s, in->t, risk, limit);
 	if (s->nsamples >= p->min_samples)
 		verdict(s, p, in, risk, out);
 	/* pressure at the limit: reclaim is failing, whatever the shape of the series says */

@@ -438,6 +438,25 @@ static void test_many_tasks_one_leak(void)
 	}
 }
 
+/* After a kill the engine starts the cgroup afresh, and its first reading may still be the
+ * usage at the limit from before the kill: that fall is the OOM killer, not a tooth of a
+ * sawtooth, and the next burst (0 to the limit in 3 s) must be forecast like the first. */
+static double after_kill(double t, void *arg)
+{
+	(void)arg;
+	if (t < 0.05)
+		return 100 * MB - 1;            /* the reading from just before the kill */
+	return t < 1.5 ? 0.1 * MB : 0.1 * MB + (t - 1.5) * 100 * MB / 3;
+}
+
+static void test_burst_after_a_kill_is_caught(void)
+{
+	struct run r = drive(after_kill, NULL, NULL, 100 * MB, 5, 0.1, 100, 0, 0);
+
+	ASSERT_TRUE(!isnan(r.first_fire), "fired");
+	ASSERT_RANGE(r.exhaust - r.first_fire, 0.7, 1e9, "lead");
+}
+
 static void test_engine_episode(void)
 {
 	struct eng_params p = { 0 };
@@ -546,6 +565,7 @@ int main(void)
 	RUN(test_streaming_refaults_stay_reclaimable);
 	RUN(test_pressure_at_limit_raises_confidence);
 	RUN(test_many_tasks_one_leak);
+	RUN(test_burst_after_a_kill_is_caught);
 	RUN(test_engine_episode);
 	RUN(test_engine_clear_and_stall);
 	RUN(test_trip_bytes);
