@@ -24,8 +24,12 @@
  *       limit is independent evidence that reclaim is failing: the confidence of an ETA is
  *       combined with it (1 - (1 - c)(1 - p), p = psi / (psi + FC_PSI_HALF)).
  *  4. Recent peaks: the cgroup is cycling; what kills it is a peak above the limit, so the
- *     ETA follows the line through the peaks, not the teeth. A tooth that breaks out above
- *     the peaks' envelope is treated as new growth and uses its own slope.
+ *     ETA follows the peaks, not the teeth: one slope fitted over the last FC_PEAKS peaks and
+ *     floors together (each with its own level), and an envelope of that slope through the
+ *     highest recent peak, because teeth of several tasks add up to irregular heights and
+ *     the tallest meets the limit first. A tooth that breaks out above the envelope is
+ *     treated as new growth and uses its own slope. A fall from the limit itself is the OOM
+ *     killer, not a tooth, and records no peak.
  * Pure: the caller supplies every timestamp. */
 #include <math.h>
 #include <string.h>
