@@ -28,7 +28,9 @@
 
 #define MAX_CGROUP_ARGS 64
 #define WATCH_BUCKETS 1024
-#define DISCOVER_EVERY 2.0      /* seconds between rescans for new cgroups */
+#define DISCOVER_EVERY 2.0      /* seconds between rescans for new cgroups, at least */
+#define DISCOVER_SHARE 0.002    /* ... and rescans may take at most 0.2% of a core */
+#define DISCOVER_MAX 10.0       /* ... but a new cgroup is seen within 10 s whatever it costs */
 #define REFRESH_GAP 0.25        /* seconds: fastest re-read of a cgroup's files */
 #define QUIET_POLL 10.0         /* seconds: slowest re-read of a quiet cgroup's files */
 #define BATCH 128               /* map entries per bpf_map_lookup_batch() */
@@ -74,6 +76,7 @@ struct daemon {
 	int nwatch;
 	unsigned gen;
 	double mono_to_real;            /* add to CLOCK_MONOTONIC seconds to get Unix time */
+	double discover_every;          /* seconds between rescans (adapts to their cost) */
 	uint64_t events_total;
 	double last_event_time;
 	FILE *lat;                      /* --latency-log */
@@ -869,9 +872,12 @@ static void tick(struct daemon *d, double *last_discover, double *last_tasks)
 	sync_clocks(d);
 	clock_gettime(CLOCK_MONOTONIC, &m);
 	mono = m.tv_sec + m.tv_nsec / 1e9;
-	if (!d->o->ncgroups && mono - *last_discover >= DISCOVER_EVERY) {
+	if (!d->o->ncgroups && mono - *last_discover >= d->discover_every) {
 		discover(d);
 		*last_discover = mono;
+		/* a node with thousands of cgroups: space the rescans by what one costs */
+		d->discover_every = fmin(fmax(DISCOVER_EVERY, (mono_now() - mono) / DISCOVER_SHARE),
+					 DISCOVER_MAX);
 	}
 	poll_tasks(d, *last_tasks);
 	*last_tasks = mono;
@@ -963,6 +969,7 @@ int run_main(int argc, char **argv)
 	if (!d)
 		return 1;
 	d->o = &o;
+	d->discover_every = DISCOVER_EVERY;
 	join_args(d->options, sizeof(d->options), argc - 1, argv + 1);   /* "oomcast run ..." */
 	/* Signals are read from a signalfd: block them before any thread starts. */
 	sigemptyset(&mask);
