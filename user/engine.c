@@ -364,5 +364,6 @@ uint64_t eng_trip_bytes(const struct eng_cgroup *c, double horizon)
 		return 0;
 	risk_at = slope > 0 ? limit - slope * horizon : limit * (1 - ENG_TRIP_IDLE);
 	risk_at = fmax(risk_at, limit * 0.5);
-	return (uint64_t)(risk_at + (double)c->sample.reclaimable);
+	/* the cache held as working set (refaulted as fast as it is reclaimed) is risk too */
+	return (uint64_t)(risk_at + fmax((double)c->sample.reclaimable - c->fc.protect, 0));
 }
