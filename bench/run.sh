@@ -27,6 +27,8 @@ MiB=$((1 << 20))
 _cgroups=() _pids=()
 cleanup() {
 	local p cg
+	# cgroup() runs in $(...), a subshell: find ours by their name (pid suffix)
+	for cg in "$MEMCG"/oomcast-bench-*-"$$"; do [ -d "$cg" ] && _cgroups+=("$cg"); done
 	for p in "${_pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for cg in "${_cgroups[@]}"; do
 		[ -d "$cg" ] || continue
