@@ -38,6 +38,8 @@
 #define FC_TURN 0.03            /* hysteresis for turning points, fraction of the limit */
 #define FC_MIN_GAP 0.2          /* history is thinned to this spacing (the newest is exact) */
 #define FC_BURST_WIN 1.0        /* seconds: window of the burst slope */
+#define FC_BURST_REACH 5.0      /* seconds: the furthest a burst's ETA reaches (trend_window's
+				   minimum) */
 /* A usage change below this fraction of the limit is counter noise, not news: the same 1%
  * at which the daemon re-reads memory.stat after a kernel sample. */
 #define FC_SPLIT_MIN 0.01
@@ -456,12 +458,13 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 		}
 	}
 	/* A burst: the last second rose by more than the turn threshold, at more than twice the
-	 * trend's pace (a steady leak is the trend's business, not a burst). */
+	 * trend's pace (a steady leak is the trend's business, not a burst). A second's slope is
+	 * not extrapolated beyond the shortest trend window: further out, the trend speaks. */
 	if (burst.n >= 2 && burst.slope > 2 * fmax(trend.slope, 0) &&
 	    burst.slope * burst.span > turn) {
 		double e = eta_of(limit, risk, burst.slope);
 
-		if (e < out->eta) {
+		if (e < out->eta && e <= FC_BURST_REACH) {
 			out->mode = FC_BURST;
 			out->slope = burst.slope;
 			out->eta = e;

@@ -457,6 +457,28 @@ static void test_burst_after_a_kill_is_caught(void)
 	ASSERT_RANGE(r.exhaust - r.first_fire, 0.7, 1e9, "lead");
 }
 
+/* A full cache whose few MB of risk step by a little more than the turn threshold within
+ * a second (a reader's buffers, counter batching): one second's slope extrapolated 30 s
+ * would be a forecast from noise. */
+static double small_step(double t, void *arg)
+{
+	(void)arg;
+	return 1.5 * MB + fmin(fmax(t - 10, 0), 1) * 2.2 * MB;
+}
+
+static double cache_rest(double t, void *arg)
+{
+	(void)arg;
+	return 64 * MB - small_step(t, NULL) - 0.5 * MB;
+}
+
+static void test_small_step_under_full_cache_never_fires(void)
+{
+	struct run r = drive(small_step, cache_rest, NULL, 64 * MB, 30, 0.1, 40, 0, 0);
+
+	ASSERT_TRUE(isnan(r.first_fire), "no forecast from a second's small step");
+}
+
 static void test_engine_episode(void)
 {
 	struct eng_params p = { 0 };
@@ -566,6 +588,7 @@ int main(void)
 	RUN(test_pressure_at_limit_raises_confidence);
 	RUN(test_many_tasks_one_leak);
 	RUN(test_burst_after_a_kill_is_caught);
+	RUN(test_small_step_under_full_cache_never_fires);
 	RUN(test_engine_episode);
 	RUN(test_engine_clear_and_stall);
 	RUN(test_trip_bytes);
