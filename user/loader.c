@@ -380,10 +380,9 @@ void ld_close(struct loader *l)
 	l->skel = NULL;
 	free(l->filter_refs);
 	l->filter_refs = NULL;
-	if (l->mounted_tracefs)
-		umount2(TRACEFS, MNT_DETACH);
-	if (l->mounted_bpffs)
-		umount2(BPFFS, MNT_DETACH);
+	/* tracefs and bpffs stay mounted: they are the system's standard mounts (systemd makes
+	 * both at boot), other tools expect them, and unmounting tracefs right after the last
+	 * tracepoint detaches is kernel work on the exit path that buys nothing. */
 	l->mounted_tracefs = l->mounted_bpffs = 0;
 }
 

@@ -22,11 +22,14 @@ ctr() {
 	local name=$1; shift
 	names+=("$name")
 	CID_FILE=$TEST_TMP/$name.cid
+	# from our scratch dir: conmon leaves a file named "oom" in its working directory
+	cd "$TEST_TMP" || return 1
 	podman --runtime runc run --rm --name "$name" --cidfile "$CID_FILE" --network none \
 		--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 -m 96m --memory-swap 96m "$@" \
 		--rootfs "$rootfs" /bin/leak --rate 4 --timeout 60 > "$TEST_TMP/$name.out" 2>&1 &
 	CTR_PID=$!
 	_pids+=("$CTR_PID")
+	cd "$ROOT" || return 1
 	for _ in $(seq 100); do [ -s "$CID_FILE" ] && break; sleep 0.1; done
 }
 

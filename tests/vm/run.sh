@@ -67,26 +67,55 @@ fi
 
 console=$vm/console.log
 results=$vm/results.log
-rm -f "$console" "$results"
 append="console=ttyS0 panic=-1 quiet vmcases=$(
 	IFS=,
 	echo "${cases[*]}"
 )"
-echo "run.sh: booting $(cat "$vm/kernel.version") (tcg, bound ${timeout_s}s), cases: ${cases[*]}" >&2
-t0=$(date +%s.%N)
-rc=0
-# ttyS0 (the console, kernel messages included) and ttyS1 (results only, written by the guest
-# script alone) go to two files. -nic none: the guest has no network. -no-reboot with panic=-1:
-# a kernel panic ends qemu at once instead of looping. The data disk is read-only so the cached
-# image is never modified.
-timeout -k 10 "$timeout_s" qemu-system-x86_64 \
-	-accel tcg,thread=multi -m 1024 -smp 2 -nographic -no-reboot -nic none -monitor none \
-	-kernel "$vm/vmlinuz" -initrd "$vm/initramfs.cpio.gz" -append "$append" \
-	-drive "file=$vm/data.ext2,format=raw,if=virtio,readonly=on" \
-	-serial "file:$console" -serial "file:$results" \
-	</dev/null >"$vm/qemu.log" 2>&1 || rc=$?
-t1=$(date +%s.%N)
-echo "run.sh: qemu exited with $rc after $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b - a}') s" >&2
+
+# boot: one run of the guest. A guest kernel that reports a soft lockup or an RCU stall is
+# stopped at once (it would otherwise sit until the time bound).
+boot() {
+	rm -f "$console" "$results"
+	echo "run.sh: booting $(cat "$vm/kernel.version") (tcg, bound ${timeout_s}s), cases: ${cases[*]}" >&2
+	t0=$(date +%s.%N)
+	rc=0
+	# ttyS0 (the console, kernel messages included) and ttyS1 (results only, written by the
+	# guest script alone) go to two files. -nic none: the guest has no network. -no-reboot with
+	# panic=-1: a kernel panic ends qemu at once instead of looping. The data disk is read-only
+	# so the cached image is never modified.
+	timeout -k 10 "$timeout_s" qemu-system-x86_64 \
+		-accel tcg,thread=multi -m 1024 -smp 2 -nographic -no-reboot -nic none -monitor none \
+		-kernel "$vm/vmlinuz" -initrd "$vm/initramfs.cpio.gz" -append "$append" \
+		-drive "file=$vm/data.ext2,format=raw,if=virtio,readonly=on" \
+		-serial "file:$console" -serial "file:$results" \
+		</dev/null >"$vm/qemu.log" 2>&1 &
+	local qpid=$! lockup=0
+	while kill -0 "$qpid" 2>/dev/null; do
+		if grep -qE 'soft lockup|rcu_preempt detected stalls' "$console" 2>/dev/null; then
+			lockup=1
+			kill "$qpid" 2>/dev/null
+			break
+		fi
+		sleep 1
+	done
+	wait "$qpid" || rc=$?
+	t1=$(date +%s.%N)
+	echo "run.sh: qemu exited with $rc after $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b - a}') s" >&2
+	return "$lockup"
+}
+
+# The 6.1 guest under software emulation has once locked up (soft lockup on both vCPUs,
+# right after a case's daemon exited; not reproduced since). Such a run is shown in full on
+# stderr and said on stdout, and the guest is booted once more; a second lockup fails.
+if ! boot; then
+	echo "# vm: the guest kernel locked up (soft lockup / RCU stall); console tail below; booting again" 
+	tail -n 40 "$console" >&2 2>/dev/null || true
+	cp "$console" "$vm/console-lockup.log" 2>/dev/null || true
+	if ! boot; then
+		echo "run.sh: the guest kernel locked up twice" >&2
+		rc=lockup
+	fi
+fi
 
 # Result lines from the guest, without the tty's carriage returns.
 res=$(tr -d '\r' <"$results" 2>/dev/null || true)
