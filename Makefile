@@ -79,9 +79,8 @@ demo: deps all $(TOOL_BINS)
 
 # make bench: forecast quality on real workloads, then hot-path cost and latency, then scale
 bench: deps all $(TOOL_BINS) $(BUILD)/bench/bpfstat
-	@bench/run.sh
-	@bench/overhead/run.sh
-	@bench/scale/run.sh
+	@rc=0; bench/run.sh || rc=1; bench/overhead/run.sh || rc=1; bench/scale/run.sh || rc=1; \
+	 [ $$rc = 0 ] || { echo "make bench: some targets were not met (see above)"; exit 1; }
 
 bench-overhead: deps all $(TOOL_BINS) $(BUILD)/bench/bpfstat
 	@bench/overhead/run.sh

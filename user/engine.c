@@ -171,7 +171,6 @@ static void on_sample(struct engine *e, const struct obs *o)
 	 * the last poll's. */
 	in = (struct fc_input){ o->t, o->sample.usage, o->sample.limit, o->sample.reclaimable,
 				o->sample.kernel_rate, o->sample.source != SRC_POLL,
-				o->sample.workingset_refault, o->sample.inactive_file,
 				o->sample.psi_some_avg10, o->sample.psi_full_avg10 };
 	fc_observe(&c->fc, fp, &in, &c->last);
 
@@ -364,6 +363,5 @@ uint64_t eng_trip_bytes(const struct eng_cgroup *c, double horizon)
 		return 0;
 	risk_at = slope > 0 ? limit - slope * horizon : limit * (1 - ENG_TRIP_IDLE);
 	risk_at = fmax(risk_at, limit * 0.5);
-	/* the cache held as working set (refaulted as fast as it is reclaimed) is risk too */
-	return (uint64_t)(risk_at + fmax((double)c->sample.reclaimable - c->fc.protect, 0));
+	return (uint64_t)(risk_at + (double)c->sample.reclaimable);
 }

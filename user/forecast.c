@@ -13,13 +13,13 @@
  *     line leaves); a burst (a large rise within the last second) uses the last second's
  *     slope instead.
  *     Evidence beyond the file LRU (memory.stat, memory.pressure):
- *     - refaults: cache that is refaulted as fast as it is reclaimed is the working set,
- *       not spare memory. Reclaimable is reduced by the cache refaulted within
- *       FC_REFAULT_WIN, at most the active file LRU: a working-set refault is activated,
- *       while a stream through a file larger than the limit refaults just as fast but
- *       stays inactive and is reclaimable as ever (page cache at 100% raises nothing).
- *       MADV_FREE'd (lazily freed) pages have no counter of their own; they sit on the
- *       inactive file LRU, hence in reclaimable, and are never protected here.
+ *     - refaults are recorded but not used: discounting refaulted active cache from
+ *       reclaimable (cache refaulted as fast as it is reclaimed looks like a working set)
+ *       was tried and measured on the bench's real records: a file re-read in a loop
+ *       through a cgroup smaller than it activates its refaulted pages too, and the rule
+ *       raised a false forecast on page cache at every horizon (69/88 targets with it,
+ *       76/88 without). MADV_FREE'd (lazily freed) pages have no counter of their own;
+ *       they sit on the inactive file LRU, hence in reclaimable.
  *     - pressure: PSI some (v2) that is non-zero and not falling while usage is at the
  *       limit is independent evidence that reclaim is failing: the confidence of an ETA is
  *       combined with it (1 - (1 - c)(1 - p), p = psi / (psi + FC_PSI_HALF)).
@@ -50,11 +50,6 @@
 /* Peaks (and floors) the sawtooth's trend is fitted over: a dozen teeth, so that teeth of
  * several tasks whose heights repeat over a few periods are seen through a whole repeat. */
 #define FC_CYCLE_PEAKS FC_PEAKS
-#define FC_PAGE 4096.0          /* memory.stat's refault counters count pages */
-/* Cache refaulted within this many seconds is the working set: a cache refaulted at its own
- * size per second is wholly needed. */
-#define FC_REFAULT_WIN 1.0
-#define FC_REFAULT_TAU 2.0      /* seconds: smoothing of the refault rate */
 #define FC_PSI_HALF 10.0        /* PSI some avg10 (percent) that counts as even evidence */
 
 void fc_params_default(struct fc_params *p, double horizon)
@@ -75,7 +70,6 @@ void fc_init(struct fc_state *s)
 	s->last_t = -INFINITY;
 	s->split = 1;
 	s->prev.eta = INFINITY;
-	s->refault_t = -INFINITY;
 }
 
 const char *fc_mode_name(enum fc_mode m)
@@ -357,22 +351,11 @@ static double eta_accel(double limit, double value, double v, double a)
  * teaches the split: which share of the last change in usage was risk. A stale one (a
  * kernel sample between reads) applies that share to its change of usage since the last
  * fresh reading. Returns 0 if the sample carries no news (stale, usage not moved). */
-/* Evidence of a fresh reading beyond the file LRU: the smoothed refault rate and the cache
- * it protects, and PSI's pressure. */
-static void fresh_evidence(struct fc_state *s, const struct fc_input *in, double reclaim)
+/* Evidence of a fresh reading beyond the file LRU: PSI's pressure. */
+static void fresh_evidence(struct fc_state *s, const struct fc_input *in)
 {
-	double dt = in->t - s->refault_t, active, some = in->psi_some;
+	double some = in->psi_some;
 
-	if (isfinite(s->refault_t) && dt > 0 && in->refaults >= s->refaults_prev) {
-		double rate = (double)(in->refaults - s->refaults_prev) * FC_PAGE / dt;
-		double a = dt / (dt + FC_REFAULT_TAU);
-
-		s->refault_bps += a * (rate - s->refault_bps);
-	}               /* a counter that went back (reset) is only a new base */
-	s->refaults_prev = in->refaults;
-	s->refault_t = in->t;
-	active = fmax(reclaim - (double)in->inactive_file, 0);
-	s->protect = fmin(s->refault_bps * FC_REFAULT_WIN, active);
 	s->pressure = some > 0 && some >= s->psi_some_prev ? some / (some + FC_PSI_HALF) : 0;
 	s->psi_some_prev = some;
 }
@@ -389,8 +372,8 @@ static int estimate_risk(struct fc_state *s, const struct fc_input *in, double l
 		*risk = fmin(fmax(s->fresh_risk + s->split * moved, 0), usage);
 		return 1;
 	}
-	fresh_evidence(s, in, reclaim);
-	*risk = usage - (reclaim - s->protect);
+	fresh_evidence(s, in);
+	*risk = usage - reclaim;
 	if (!s->have_fresh)     /* no change seen yet: the cgroup's make-up is the best guess,
 				   and a nearly empty cgroup's growth is taken as risk */
 		s->split = usage >= noise ? *risk / usage : 1;

@@ -56,12 +56,8 @@ struct fc_state {
 	double fresh_t, fresh_usage, fresh_risk;
 	double split;                   /* share of a change in usage that is risk, 0..1 */
 	/* evidence beyond the file LRU, from fresh readings */
-	uint64_t refaults_prev;         /* the last fresh reading's refault counter */
-	double refault_t;               /* its time; -INFINITY before the first */
-	double refault_bps;             /* smoothed refault rate, bytes/s */
 	double psi_some_prev;           /* the last fresh reading's PSI some avg10 */
 	double pressure;                /* 0..1: PSI's evidence of real pressure, last fresh */
-	double protect;                 /* bytes of cache held as working set, last fresh */
 	struct fc_result prev;          /* the last verdict, and when */
 	double prev_t;
 };
@@ -75,8 +71,6 @@ struct fc_input {
 	int stale;              /* 1: reclaimable was read before usage (a kernel sample taken
 	                           between two reads of memory.stat); 0: read together */
 	/* Evidence beyond the file LRU, read with reclaimable (0 if unknown) */
-	uint64_t refaults;      /* cumulative file refaults (memory.stat workingset_refault), pages */
-	uint64_t inactive_file; /* bytes */
 	double psi_some, psi_full;      /* memory.pressure avg10, percent (v2; 0 on v1) */
 };
 

@@ -30,7 +30,7 @@ static struct run drive(shape_fn risk_fn, shape_fn cache_fn, void *arg, double l
 	fc_init(&s);
 	for (t = 0; t <= t_end; t += dt) {
 		double risk = risk_fn(t, arg), cache = cache_fn ? cache_fn(t, arg) : 0;
-		struct fc_input in = { t, (uint64_t)(risk + cache), (uint64_t)limit, (uint64_t)cache, 0, 0, 0, 0, 0, 0 };
+		struct fc_input in = { t, (uint64_t)(risk + cache), (uint64_t)limit, (uint64_t)cache, 0, 0, 0, 0 };
 		struct fc_result out;
 
 		if (risk >= limit) {
@@ -102,7 +102,7 @@ static void feed_mixed(struct fc_state *s, const struct fc_params *p, double t, 
 		       double cache, double limit, double *polled_cache, struct fc_result *out)
 {
 	int poll = fmod(t + 1e-9, 1.0) < 0.05;
-	struct fc_input in = { t, (uint64_t)(anon + cache), (uint64_t)limit, 0, 0, !poll, 0, 0, 0, 0 };
+	struct fc_input in = { t, (uint64_t)(anon + cache), (uint64_t)limit, 0, 0, !poll, 0, 0 };
 
 	if (poll)
 		*polled_cache = cache;
@@ -280,38 +280,36 @@ static int count(enum ev_kind k)
 	return n;
 }
 
-/* ---- evidence beyond the file LRU: refaults and PSI (fresh readings once a second) ---- */
+/* ---- evidence beyond the file LRU (fresh readings once a second) ---- */
 struct ev { double anon, cache, inactive, refault_pps, psi; };
 
-/* Feed `secs` seconds of fresh readings; the refault counter runs at refault_pps pages/s.
- * Returns the last verdict; *fired says whether any forecast came after `warmup`. */
+/* Feed `secs` seconds of fresh readings (refault_pps and inactive describe the cache; the
+ * forecaster does not use them, see forecast.c). Returns the last verdict; *fired says
+ * whether any forecast came. */
 static struct fc_result feed_ev(struct fc_state *s, const struct fc_params *p, double limit,
 				double t0, double secs, const struct ev *e, double anon_rate,
 				int *fired)
 {
 	struct fc_result out = { 0 };
-	static uint64_t refaults;
 	double t;
 
-	if (t0 == 0)
-		refaults = 0;
 	for (t = t0; t < t0 + secs; t += 1) {
 		double anon = e->anon + anon_rate * t;
 		struct fc_input in = { t, (uint64_t)(anon + e->cache), (uint64_t)limit,
-				       (uint64_t)e->cache, 0, 0, refaults, (uint64_t)e->inactive,
-				       e->psi, 0 };
+				       (uint64_t)e->cache, 0, 0, e->psi, 0 };
 
 		fc_observe(s, p, &in, &out);
 		*fired |= out.mode != FC_NONE && out.eta <= p->horizon;
-		refaults += (uint64_t)e->refault_pps;
 	}
 	return out;
 }
 
-/* A cache refaulted at its own size per second, and active (the kernel saw the refaults as
- * the working set): it is not spare memory. A cgroup whose anon sits at 30% next to it is
- * as good as full. */
-static void test_refaulted_active_cache_is_risk(void)
+/* A cache refaulted at its own size per second and active: a file re-read in a loop
+ * through a cgroup smaller than it looks exactly like this, and reclaim can still take it
+ * back, so it stays reclaimable (a discount for refaulted active cache was measured to
+ * raise false forecasts on page cache in the bench). A slow anon leak next to it is minutes
+ * away, not within the horizon. */
+static void test_refaulted_active_cache_stays_reclaimable(void)
 {
 	double limit = 256 * MB, cache = 150 * MB;
 	struct ev e = { 80 * MB, cache, 2 * MB, cache / 4096, 0 };
@@ -323,16 +321,7 @@ static void test_refaulted_active_cache_is_risk(void)
 	fc_params_default(&p, 30);
 	fc_init(&s);
 	out = feed_ev(&s, &p, limit, 0, 30, &e, 0.5 * MB, &fired);
-	ASSERT_RANGE(out.risk, 0.95 * (e.anon + 15 * MB + cache - e.inactive), 1.01 * limit,
-		     "the refaulted active cache counts as risk");
-	ASSERT_TRUE(fired, "a slow anon leak next to a thrashing working set is forecast");
-
-	/* the same cgroup without refaults: the cache is spare, the leak is 5 minutes away */
-	e.refault_pps = 0;
-	fired = 0;
-	fc_init(&s);
-	out = feed_ev(&s, &p, limit, 0, 30, &e, 0.5 * MB, &fired);
-	ASSERT_RANGE(out.risk, e.anon, e.anon + 16 * MB, "an unrefaulted cache is not risk");
+	ASSERT_RANGE(out.risk, e.anon, e.anon + 16 * MB, "refaulted cache is not risk");
 	ASSERT_TRUE(!fired, "no forecast");
 }
 
@@ -583,7 +572,7 @@ int main(void)
 	RUN(test_page_cache_at_limit_never_fires);
 	RUN(test_noise_near_limit_never_fires);
 	RUN(test_burst_is_caught_early);
-	RUN(test_refaulted_active_cache_is_risk);
+	RUN(test_refaulted_active_cache_stays_reclaimable);
 	RUN(test_streaming_refaults_stay_reclaimable);
 	RUN(test_pressure_at_limit_raises_confidence);
 	RUN(test_many_tasks_one_leak);
