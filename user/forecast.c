@@ -57,7 +57,7 @@ void fc_params_default(struct fc_params *p, double horizon)
 	memset(p, 0, sizeof(*p));
 	p->horizon = horizon;
 	p->min_samples = 3;
-	p->min_confidence = 0.5;        /* the trend must explain at least half the variance */
+	p->min_confidence = 0.3;
 	p->clear_factor = 2.0;
 	p->clear_hold = 5.0;
 }
