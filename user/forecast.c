@@ -46,6 +46,7 @@
 /* The parabola replaces the line only if it leaves at most this share of the line's
  * residual: curvature must explain most of the misfit, not just some noise. */
 #define FC_ACCEL_EXPLAIN 0.5
+#define FC_ACCEL_ONSET 0.1      /* see fc_observe: acceleration, not a knee */
 #define FC_ACCEL_MIN_N 8        /* points: three coefficients need a margin of data */
 /* Peaks (and floors) the sawtooth's trend is fitted over: a dozen teeth, so that teeth of
  * several tasks whose heights repeat over a few periods are seen through a whole repeat. */
@@ -335,6 +336,17 @@ static double line_rss(const struct fc_state *s, double t0, const struct fit *f)
 	return rss;
 }
 
+/* Growth that curves up over the samples since t0: a parabola that rises and bends up, and
+ * leaves at most FC_ACCEL_EXPLAIN of the line's residual. On return c[] holds the parabola
+ * fitted since t0 (x = t - now). */
+static int accelerating(const struct fc_state *s, double t0, double c[3], double *rss, int *n)
+{
+	struct fit line = fit_since(s, t0);
+
+	return quad_since(s, t0, c, rss, n) && c[2] > 0 && c[1] > 0 &&
+	       *rss <= FC_ACCEL_EXPLAIN * line_rss(s, t0, &line);
+}
+
 /* Seconds until value + v t + a t^2 / 2 reaches limit (the stable root). */
 static double eta_accel(double limit, double value, double v, double a)
 {
@@ -429,8 +441,11 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 		double c[3], rss;
 		int n;
 
-		if (quad_since(s, in->t - tw, c, &rss, &n) && c[2] > 0 && c[1] > 0 &&
-		    rss <= FC_ACCEL_EXPLAIN * line_rss(s, in->t - tw, &trend)) {
+		/* and growth already under way where the window starts (the parabola's rate
+		 * there, c1 - 2 c2 tw, at least a quarter of today's): the onset of a steady leak
+		 * after a quiet spell (flat, then a line) bends up too, and is no acceleration */
+		if (accelerating(s, in->t - tw, c, &rss, &n) &&
+		    c[1] - 2 * c[2] * tw >= FC_ACCEL_ONSET * c[1]) {
 			double e = eta_accel(limit, risk, c[1], 2 * c[2]);
 
 			if (e < out->eta) {
