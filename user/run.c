@@ -259,10 +259,7 @@ static double now_real(void)
 
 static void sync_clocks(struct daemon *d)
 {
-	struct timespec m;
-
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	d->mono_to_real = now_real() - (m.tv_sec + m.tv_nsec / 1e9);
+	d->mono_to_real = now_real() - mono_now();
 }
 
 /* Every observation passes here: recorded first, then fed to the engine, so a replay of the
@@ -366,13 +363,11 @@ static void discover(struct daemon *d)
 static double kernel_rate(struct daemon *d, const struct watch *w)
 {
 	struct oc_cgroup c = w->kc;
-	struct timespec m;
 	double age;
 
 	if (!w->have_kc && ld_read_cgroup(&d->ld, w->cg.id, &c))
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	age = m.tv_sec + m.tv_nsec / 1e9 - c.win_start_ns / 1e9;
+	age = mono_now() - c.win_start_ns / 1e9;
 	return age < 2.0 ? (double)c.rate_bps : 0;      /* no credit lately: no allocation */
 }
 
@@ -866,12 +861,10 @@ static int make_fds(int *epfd, int *tfd, int *sfd, double interval)
 
 static void tick(struct daemon *d, double *last_discover, double *last_tasks)
 {
-	struct timespec m;
 	double mono;
 
 	sync_clocks(d);
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	mono = m.tv_sec + m.tv_nsec / 1e9;
+	mono = mono_now();
 	if (!d->o->ncgroups && mono - *last_discover >= d->discover_every) {
 		discover(d);
 		*last_discover = mono;
@@ -891,15 +884,13 @@ static void tick(struct daemon *d, double *last_discover, double *last_tasks)
 static int loop(struct daemon *d, int epfd, int tfd, int sfd)
 {
 	struct epoll_event evs[4];
-	struct timespec m;
 	double start, last_discover, last_tasks;
 	int rbfd = ring_buffer__epoll_fd(d->rb), i, n;
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = rbfd };
 
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, rbfd, &ev))
 		return -errno;
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	start = last_discover = last_tasks = m.tv_sec + m.tv_nsec / 1e9;
+	start = last_discover = last_tasks = mono_now();
 	while (!d->stop) {
 		n = epoll_wait(epfd, evs, 4, 1000);
 		if (n < 0 && errno != EINTR)
@@ -919,8 +910,7 @@ static int loop(struct daemon *d, int epfd, int tfd, int sfd)
 					d->stop = 1;
 			}
 		}
-		clock_gettime(CLOCK_MONOTONIC, &m);
-		if (d->o->duration > 0 && m.tv_sec + m.tv_nsec / 1e9 - start >= d->o->duration)
+		if (d->o->duration > 0 && mono_now() - start >= d->o->duration)
 			d->stop = 1;
 	}
 	ring_buffer__consume(d->rb);
