@@ -178,6 +178,7 @@ static void on_sample(struct engine *e, const struct obs *o)
 	    c->last.confidence >= fp->min_confidence) {
 		c->state = CG_FORECAST;
 		c->forecast_t = c->last_forecast_t = o->t;
+		c->forecast_eta = c->last.eta;
 		c->calm_since = NAN;
 		c->forecasts++;
 		ev_base(&ev, EV_FORECAST, o->t, c);
@@ -191,7 +192,11 @@ static void on_sample(struct engine *e, const struct obs *o)
 	}
 	if (c->state != CG_FORECAST)
 		return;
-	if (!(c->last.eta > fp->clear_factor * fp->horizon)) {
+	/* Calm: the ETA is far beyond the horizon; or beyond it, and the moment the forecast
+	 * named has passed with no kill (a burst that stopped: its 2 s ETA proved wrong, and
+	 * a trend's ETA within twice the horizon must not keep that episode open). */
+	if (!(c->last.eta > fp->clear_factor * fp->horizon ||
+	      (c->last.eta > fp->horizon && o->t > c->forecast_t + c->forecast_eta))) {
 		c->calm_since = NAN;
 		return;
 	}

@@ -138,6 +138,7 @@ struct eng_cgroup {
 	double sample_t;
 	enum eng_cg_state state;
 	double forecast_t;              /* time of the episode's forecast, NAN if none */
+	double forecast_eta;            /* the ETA that forecast gave */
 	double last_forecast_t;         /* the most recent forecast (kept after clear) */
 	double calm_since;              /* NAN, or when ETA went beyond clear threshold */
 	struct obs_oom_state oom;

@@ -47,6 +47,11 @@
  * residual: curvature must explain most of the misfit, not just some noise. */
 #define FC_ACCEL_EXPLAIN 0.5
 #define FC_ACCEL_ONSET 0.1      /* see fc_observe: acceleration, not a knee */
+/* The newer half of a trend window replaces the whole when it grows at less than this
+ * share of the whole's pace, and has at least FC_DECEL_MIN_N samples (the daemon reads at
+ * least once a second: a plateau of 3 s). */
+#define FC_DECEL 0.5
+#define FC_DECEL_MIN_N 3
 #define FC_ACCEL_MIN_N 8        /* points: three coefficients need a margin of data */
 /* Peaks (and floors) the sawtooth's trend is fitted over: a dozen teeth, so that teeth of
  * several tasks whose heights repeat over a few periods are seen through a whole repeat. */
@@ -402,9 +407,25 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 		    double risk, struct fc_result *out)
 {
 	double limit = (double)in->limit, turn = FC_TURN * limit, tw = trend_window(p);
+	double t0 = in->t - tw;
 	struct fit trend, burst;
 
-	trend = fit_since(s, in->t - tw);
+	/* A trend is a line through monotone growth: it starts no earlier than the last floor.
+	 * A line through a tooth's fall and rise (a sawtooth that stopped cycling, a service's
+	 * start-up ramp before a GC) is a slope that the series no longer has. */
+	if (s->nfloors)
+		t0 = fmax(t0, s->floors[s->nfloors - 1].t);
+	trend = fit_since(s, t0);
+	if (trend.slope > 0 && trend.n >= 2 * FC_DECEL_MIN_N) {
+		/* growth that has slowed: a step (a start-up ramp, a cache warming, one large
+		 * allocation) and a plateau after it make a line whose slope the plateau no
+		 * longer has. The newer half of the window speaks when it grows at less than
+		 * FC_DECEL of the whole's pace; a steady leak's halves agree within noise. */
+		struct fit recent = fit_since(s, in->t - trend.span / 2);
+
+		if (recent.n >= FC_DECEL_MIN_N && recent.slope < FC_DECEL * trend.slope)
+			trend = recent;
+	}
 	burst = fit_since(s, in->t - FC_BURST_WIN);
 
 	if (cycling(s, in->t)) {
@@ -434,7 +455,7 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 
 	out->mode = trend.slope > 0 ? FC_TREND : FC_NONE;
 	out->slope = trend.slope;
-	out->eta = eta_of(limit, risk, trend.slope);
+	out->eta = eta_of(limit, trend.icpt, trend.slope);
 	out->confidence = trend.r2 * fmin(1.0, trend.span / tw + 0.25);
 	if (trend.slope > 0) {
 		/* growth that accelerates: a line would promise time that is not there */
@@ -444,8 +465,8 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 		/* and growth already under way where the window starts (the parabola's rate
 		 * there, c1 - 2 c2 tw, at least a quarter of today's): the onset of a steady leak
 		 * after a quiet spell (flat, then a line) bends up too, and is no acceleration */
-		if (accelerating(s, in->t - tw, c, &rss, &n) &&
-		    c[1] - 2 * c[2] * tw >= FC_ACCEL_ONSET * c[1]) {
+		if (accelerating(s, t0, c, &rss, &n) &&
+		    c[1] + 2 * c[2] * (t0 - in->t) >= FC_ACCEL_ONSET * c[1]) {
 			double e = eta_accel(limit, risk, c[1], 2 * c[2]);
 
 			if (e < out->eta) {

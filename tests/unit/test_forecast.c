@@ -468,6 +468,63 @@ static void test_small_step_under_full_cache_never_fires(void)
 	ASSERT_TRUE(isnan(r.first_fire), "no forecast from a second's small step");
 }
 
+/* A Go service with GOMEMLIMIT below the limit: a start-up ramp to 190 of 224 MB, a few
+ * GC teeth, then a plateau. A line through the ramp and the teeth has a slope that the
+ * plateau no longer has: no forecast after the warm-up, at any horizon. */
+static double ramp_teeth_plateau(double t, void *arg)
+{
+	(void)arg;
+	if (t < 4)
+		return 190 * MB * t / 4;
+	if (t >= 11 && t < 13.5)                /* GC: down 26 MB, back up in 0.7 s */
+		return 164 * MB + fmax(t - 12.8, 0) / 0.7 * 26 * MB;
+	if (t >= 17 && t < 20.4)
+		return 164 * MB + fmax(t - 19.7, 0) / 0.7 * 26 * MB;
+	return fmin(190 * MB, 164 * MB + 26 * MB);
+}
+
+static void test_plateau_after_ramp_and_teeth_never_fires(void)
+{
+	double horizons[] = { 5, 10, 30, 60 };
+
+	for (int j = 0; j < 4; j++) {
+		struct run r = drive(ramp_teeth_plateau, NULL, NULL, 224 * MB, horizons[j], 0.1, 120,
+				     10, 0);
+
+		ASSERT_TRUE(isnan(r.first_fire), "no forecast on the plateau after warm-up");
+	}
+}
+
+/* The newest sample's noise does not swing the ETA: a steady leak read with counter jitter
+ * (per-CPU charge batches of 256 KB on two CPUs: +-0.5 MB) keeps its ETA within 20% down to 2 s. */
+static double jittery_leak(double t, void *arg)
+{
+	(void)arg;
+	return 10 * MB + 1 * MB * t + ((int)(t * 10) % 3 - 1) * 0.5 * MB;
+}
+
+static void test_eta_follows_the_trend_not_the_last_sample(void)
+{
+	double h = 10, limit = 10 * MB + 1 * MB * 60, t;
+	struct fc_params p;
+	struct fc_state s;
+	double worst = 0;
+
+	fc_params_default(&p, h);
+	fc_init(&s);
+	for (t = 0; t < 58; t += 0.1) {
+		struct fc_input in = { t, (uint64_t)jittery_leak(t, NULL), (uint64_t)limit, 0, 0, 0,
+				       0, 0 };
+		struct fc_result out;
+		double truth = 60 - t;
+
+		fc_observe(&s, &p, &in, &out);
+		if (t > 20 && truth >= 2)
+			worst = fmax(worst, fabs(out.eta - truth) / truth);
+	}
+	ASSERT_RANGE(worst, 0, 0.2, "ETA error down to 2 s before exhaustion");
+}
+
 static void test_engine_episode(void)
 {
 	struct eng_params p = { 0 };
@@ -546,6 +603,38 @@ static void test_engine_clear_and_stall(void)
 	eng_free(&e);
 }
 
+/* A burst forecast whose moment passes with no kill (8 tasks starting at once, then a slow
+ * leak under their teeth) ends its episode once the ETA is beyond the horizon, though the
+ * trend's ETA is still within twice the horizon; the leak then gets a forecast of its own,
+ * a horizon ahead. */
+static void test_engine_burst_proved_wrong_clears(void)
+{
+	struct eng_params p = { 0 };
+	struct engine e;
+	struct obs add = { .kind = OBS_CGROUP_ADD, .t = 0, .cg = 7 };
+	double t, fc2 = NAN;
+
+	fc_params_default(&p.fc, 60);
+	eng_init(&e, &p, collect, NULL);
+	ngot = 0;
+	add.add.version = CG_V1;
+	eng_feed(&e, &add);
+	for (t = 0; t < 3; t += 0.1)            /* idle, then 0 to 100 MB in a second */
+		feed_sample(&e, t, 1 * MB + 100 * MB * fmax(t - 2, 0), 400 * MB);
+	ASSERT_EQ(count(EV_FORECAST), 1, "the burst is forecast");
+	for (; t < 200; t += 0.5) {             /* then 2 MB/s: 400 MB at t = 153 */
+		feed_sample(&e, t, 100 * MB + 2 * MB * (t - 3), 400 * MB);
+		if (isnan(fc2) && count(EV_FORECAST) == 2)
+			fc2 = t;
+		if (t > 153)
+			break;
+	}
+	ASSERT_EQ(count(EV_CLEAR), 1, "the burst's episode ended");
+	ASSERT_EQ(count(EV_FORECAST), 2, "the leak has its own forecast");
+	ASSERT_RANGE(153 - fc2, 54, 66, "a horizon ahead");
+	eng_free(&e);
+}
+
 static void test_trip_bytes(void)
 {
 	struct eng_cgroup c = { 0 };
@@ -578,7 +667,10 @@ int main(void)
 	RUN(test_many_tasks_one_leak);
 	RUN(test_burst_after_a_kill_is_caught);
 	RUN(test_small_step_under_full_cache_never_fires);
+	RUN(test_plateau_after_ramp_and_teeth_never_fires);
+	RUN(test_eta_follows_the_trend_not_the_last_sample);
 	RUN(test_engine_episode);
+	RUN(test_engine_burst_proved_wrong_clears);
 	RUN(test_engine_clear_and_stall);
 	RUN(test_trip_bytes);
 	return TEST_EXIT();
