@@ -46,13 +46,16 @@
 /* The parabola replaces the line only if it leaves at most this share of the line's
  * residual: curvature must explain most of the misfit, not just some noise. */
 #define FC_ACCEL_EXPLAIN 0.5
-#define FC_ACCEL_ONSET 0.1      /* see fc_observe: acceleration, not a knee */
 /* The newer half of a trend window replaces the whole when it grows at less than this
  * share of the whole's pace, and has at least FC_DECEL_MIN_N samples (the daemon reads at
  * least once a second: a plateau of 3 s). */
 #define FC_DECEL 0.5
 #define FC_DECEL_MIN_N 3
-#define FC_ACCEL_MIN_N 8        /* points: three coefficients need a margin of data */
+#define FC_ACCEL_MIN_N 8
+/* Seconds after a knee before its segment is a trend: the last FC_BURST_WIN seconds are the
+ * burst rule's, which extrapolates them no further than FC_BURST_REACH; a step of a second
+ * (a reader's buffers, a batch of charges) is no trend to extrapolate for a minute. */
+#define FC_KNEE_MIN (2 * FC_BURST_WIN)        /* points: three coefficients need a margin of data */
 /* Peaks (and floors) the sawtooth's trend is fitted over: a dozen teeth, so that teeth of
  * several tasks whose heights repeat over a few periods are seen through a whole repeat. */
 #define FC_CYCLE_PEAKS FC_PEAKS
@@ -265,39 +268,49 @@ static double trend_window(const struct fc_params *p)
 	return fmin(fmax(p->horizon / 2, 5.0), 30.0);
 }
 
-/* Least squares of a parabola risk = c0 + c1 x + c2 x^2 (x = t - now) over the samples at
- * or after t0. Returns 0 if it is not determined; rss is the residual sum of squares. */
-static int quad_since(const struct fc_state *s, double t0, double c[3], double *rss, int *n)
+/* The samples at or after t0, oldest first: x = t - now (seconds, <= 0), y = risk centred
+ * on the window's mean (bytes near 1e10 squared would lose the signal). */
+struct win {
+	double x[FC_HIST], y[FC_HIST];
+	double ym, syy;         /* the mean taken out; sum of y^2 (the total variation) */
+	int n;
+};
+
+static void window_of(const struct fc_state *s, double t0, struct win *w)
 {
-	double m[3][4] = { { 0 } }, tref, ym = 0;
-	int i, j, k, cnt = 0;
+	double tref = s->nhist ? hist_at(s, 0)->t : 0;
+	int i, cnt = 0;
 
-	if (!s->nhist)
-		return 0;
-	tref = hist_at(s, 0)->t;
-	for (i = 0; i < s->nhist && hist_at(s, i)->t >= t0; i++)
-		ym += hist_at(s, i)->risk, cnt++;
-	*n = cnt;
-	if (cnt < FC_ACCEL_MIN_N)
-		return 0;
-	ym /= cnt;              /* centre y: bytes near 1e10 squared would lose the signal */
+	w->ym = w->syy = 0;
+	while (cnt < s->nhist && hist_at(s, cnt)->t >= t0)
+		w->ym += hist_at(s, cnt)->risk, cnt++;
+	w->n = cnt;
+	if (cnt)
+		w->ym /= cnt;
 	for (i = 0; i < cnt; i++) {
-		const struct fc_sample *h = hist_at(s, i);
-		double x = h->t - tref, p[3] = { 1, x, x * x }, y = h->risk - ym;
+		const struct fc_sample *h = hist_at(s, cnt - 1 - i);
 
-		for (j = 0; j < 3; j++) {
-			for (k = 0; k < 3; k++)
-				m[j][k] += p[j] * p[k];
-			m[j][3] += p[j] * y;
-		}
+		w->x[i] = h->t - tref;
+		w->y[i] = h->risk - w->ym;
+		w->syy += w->y[i] * w->y[i];
 	}
-	for (j = 0; j < 3; j++) {       /* Gauss-Jordan with partial pivoting on 3x3 */
+}
+
+/* Least squares with three basis terms from the sums of their products: m holds the
+ * normal equations (m[j][3] = sum of basis j times y). Returns 0 if not determined; else
+ * b[] and the residual sum of squares syy - b . (X'y). */
+static int lsq3(double m[3][4], double syy, double b[3], double *rss)
+{
+	double xty[3] = { m[0][3], m[1][3], m[2][3] };
+	int j, k, l;
+
+	for (j = 0; j < 3; j++) {       /* Gauss-Jordan with partial pivoting */
 		int piv = j;
 
 		for (k = j + 1; k < 3; k++)
 			if (fabs(m[k][j]) > fabs(m[piv][j]))
 				piv = k;
-		if (fabs(m[piv][j]) < 1e-12)
+		if (fabs(m[piv][j]) < 1e-9)
 			return 0;
 		for (k = 0; k < 4; k++) {
 			double tmp = m[j][k];
@@ -310,46 +323,94 @@ static int quad_since(const struct fc_state *s, double t0, double c[3], double *
 
 			if (k == j)
 				continue;
-			for (int l = j; l < 4; l++)
+			for (l = j; l < 4; l++)
 				m[k][l] -= f * m[j][l];
 		}
 	}
 	for (j = 0; j < 3; j++)
-		c[j] = m[j][3] / m[j][j];
-	c[0] += ym;
-	*rss = 0;
-	for (i = 0; i < cnt; i++) {
-		const struct fc_sample *h = hist_at(s, i);
-		double x = h->t - tref, e = h->risk - (c[0] + c[1] * x + c[2] * x * x);
-
-		*rss += e * e;
-	}
+		b[j] = m[j][3] / m[j][j];
+	*rss = fmax(syy - (b[0] * xty[0] + b[1] * xty[1] + b[2] * xty[2]), 0);
 	return 1;
 }
 
-/* Residual sum of squares of the line f over the same samples. */
-static double line_rss(const struct fc_state *s, double t0, const struct fit *f)
+/* The parabola y = c0 + c1 x + c2 x^2 through the window (c0 back in bytes). */
+static int quad_fit(const struct win *w, double c[3], double *rss)
 {
-	double rss = 0, tref = hist_at(s, 0)->t;
+	double m[3][4] = { { 0 } };
 
-	for (int i = 0; i < s->nhist && hist_at(s, i)->t >= t0; i++) {
-		const struct fc_sample *h = hist_at(s, i);
-		double e = h->risk - (f->icpt + f->slope * (h->t - tref));
+	if (w->n < FC_ACCEL_MIN_N)
+		return 0;
+	for (int i = 0; i < w->n; i++) {
+		double p[3] = { 1, w->x[i], w->x[i] * w->x[i] };
 
-		rss += e * e;
+		for (int j = 0; j < 3; j++) {
+			for (int k = 0; k < 3; k++)
+				m[j][k] += p[j] * p[k];
+			m[j][3] += p[j] * w->y[i];
+		}
 	}
-	return rss;
+	if (!lsq3(m, w->syy, c, rss))
+		return 0;
+	c[0] += w->ym;
+	return 1;
 }
 
-/* Growth that curves up over the samples since t0: a parabola that rises and bends up, and
- * leaves at most FC_ACCEL_EXPLAIN of the line's residual. On return c[] holds the parabola
- * fitted since t0 (x = t - now). */
-static int accelerating(const struct fc_state *s, double t0, double c[3], double *rss, int *n)
+/* The residual of the least-squares line through the window. */
+static double line_rss(const struct win *w)
 {
-	struct fit line = fit_since(s, t0);
+	double sx = 0, sxx = 0, sxy = 0;
 
-	return quad_since(s, t0, c, rss, n) && c[2] > 0 && c[1] > 0 &&
-	       *rss <= FC_ACCEL_EXPLAIN * line_rss(s, t0, &line);
+	for (int i = 0; i < w->n; i++)
+		sx += w->x[i], sxx += w->x[i] * w->x[i], sxy += w->x[i] * w->y[i];
+	double vx = sxx - sx * sx / w->n;       /* y is centred: its mean is 0 */
+
+	return vx > 0 ? fmax(w->syy - sxy * sxy / vx, 0) : w->syy;
+}
+
+/* A knee: the best continuous two-segment line through the window,
+ * y = a + b x + c (x - k)+, over knees k at its samples with at least FC_ACCEL_MIN_N / 2
+ * samples on either side. One pass from the newest sample back keeps the sums over the
+ * samples after the knee, so every knee costs O(1). */
+struct hinge {
+	double after;           /* slope after the knee, bytes/s */
+	double value;           /* the fit's value at now, bytes */
+	double knee;            /* the knee's x (seconds before now, negative) */
+	double rss;
+};
+
+static int hinge_fit(const struct win *w, struct hinge *best)
+{
+	double s1 = 0, sx = 0, sxx = 0, sy = 0, sxy = 0;        /* whole window */
+	double a1 = 0, ax = 0, axx = 0, ay = 0, axy = 0;        /* samples after the knee */
+	int i, side = FC_ACCEL_MIN_N / 2, found = 0;
+
+	if (w->n < 2 * side + 1)
+		return 0;
+	for (i = 0; i < w->n; i++) {
+		double x = w->x[i], y = w->y[i];
+
+		s1 += 1, sx += x, sxx += x * x, sy += y, sxy += x * y;
+	}
+	for (i = w->n - 1; i >= side; i--) {
+		double k = w->x[i - 1], b[3], rss;      /* knee at the sample before i */
+		double x = w->x[i], y = w->y[i];
+
+		a1 += 1, ax += x, axx += x * x, ay += y, axy += x * y;
+		if (w->n - i < side)
+			continue;
+		double p1 = ax - k * a1, px = axx - k * ax, p2 = axx - 2 * k * ax + k * k * a1;
+		double m[3][4] = { { s1, sx, p1, sy }, { sx, sxx, px, sxy },
+				   { p1, px, p2, axy - k * ay } };
+
+		if (!lsq3(m, w->syy, b, &rss) || (found && rss >= best->rss))
+			continue;
+		found = 1;
+		best->after = b[1] + b[2];
+		best->value = b[0] - b[2] * k + w->ym;
+		best->knee = k;
+		best->rss = rss;
+	}
+	return found;
 }
 
 /* Seconds until value + v t + a t^2 / 2 reaches limit (the stable root). */
@@ -401,6 +462,48 @@ static int estimate_risk(struct fc_state *s, const struct fc_input *in, double l
 	s->fresh_usage = usage;
 	s->fresh_risk = *risk;
 	return 1;
+}
+
+/* Growth that bends up within the trend window, a line would promise time that is not
+ * there. Two shapes do, told apart by which fits the window better, and either must leave
+ * at most FC_ACCEL_EXPLAIN of the line's residual (curvature, not noise):
+ *  - a knee: flat or slow, then faster from some moment on (a leak that starts after a quiet
+ *    spell, a service that takes on load): the trend is the segment after the knee;
+ *  - acceleration: growth that keeps growing (a leak proportional to traffic that rises):
+ *    the parabola's ETA.
+ * A parabola fitted through a knee bends up too, and would take a leak's onset for
+ * acceleration and fire up to twice the horizon early. Called for growth above counter
+ * noise only: every cgroup on the node comes through here once a second. */
+static void curved_trend(const struct fc_state *s, double t0, double tw, double limit,
+			 const struct fit *trend, struct fc_result *out)
+{
+	struct win w;           /* 4 KiB: on the stack, the forecaster keeps no globals */
+	double c[3], qrss, lrss;
+	struct hinge hg;
+	int quad, knee;
+
+	window_of(s, t0, &w);
+	lrss = line_rss(&w);
+	quad = quad_fit(&w, c, &qrss) && c[2] > 0 && c[1] > 0 && qrss <= FC_ACCEL_EXPLAIN * lrss;
+	knee = hinge_fit(&w, &hg) && hg.after > trend->slope && hg.rss <= FC_ACCEL_EXPLAIN * lrss;
+	if (knee && (!quad || hg.rss <= qrss)) {
+		if (-hg.knee < FC_KNEE_MIN)     /* too recent to extrapolate: the burst rule's */
+			return;
+		out->mode = FC_TREND;
+		out->slope = hg.after;
+		out->eta = eta_of(limit, hg.value, hg.after);
+		/* as the line's: fit, and how much of the window the segment covers */
+		out->confidence = (w.syy > 0 ? 1 - hg.rss / w.syy : 1) *
+				  fmin(1.0, -hg.knee / tw + 0.25);
+	} else if (quad) {
+		double e = eta_accel(limit, c[0], c[1], 2 * c[2]);
+
+		if (e < out->eta) {
+			out->mode = FC_ACCEL;
+			out->slope = c[1];
+			out->eta = e;
+		}
+	}
 }
 
 static void verdict(struct fc_state *s, const struct fc_params *p, const struct fc_input *in,
@@ -457,25 +560,8 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 	out->slope = trend.slope;
 	out->eta = eta_of(limit, trend.icpt, trend.slope);
 	out->confidence = trend.r2 * fmin(1.0, trend.span / tw + 0.25);
-	if (trend.slope > 0) {
-		/* growth that accelerates: a line would promise time that is not there */
-		double c[3], rss;
-		int n;
-
-		/* and growth already under way where the window starts (the parabola's rate
-		 * there, c1 - 2 c2 tw, at least a quarter of today's): the onset of a steady leak
-		 * after a quiet spell (flat, then a line) bends up too, and is no acceleration */
-		if (accelerating(s, t0, c, &rss, &n) &&
-		    c[1] + 2 * c[2] * (t0 - in->t) >= FC_ACCEL_ONSET * c[1]) {
-			double e = eta_accel(limit, risk, c[1], 2 * c[2]);
-
-			if (e < out->eta) {
-				out->mode = FC_ACCEL;
-				out->slope = c[1];
-				out->eta = e;
-			}
-		}
-	}
+	if (trend.slope > 0 && trend.slope * trend.span >= FC_SPLIT_MIN * limit)
+		curved_trend(s, t0, tw, limit, &trend, out);
 	/* A burst: the last second rose by more than the turn threshold, at more than twice the
 	 * trend's pace (a steady leak is the trend's business, not a burst). A second's slope is
 	 * not extrapolated beyond the shortest trend window: further out, the trend speaks. */

@@ -468,6 +468,36 @@ static void test_small_step_under_full_cache_never_fires(void)
 	ASSERT_TRUE(isnan(r.first_fire), "no forecast from a second's small step");
 }
 
+/* A leak that starts after a quiet spell: flat, then a steady climb. While the knee is in
+ * the trend window, a line through it is too shallow (late) and a parabola bends up
+ * through it (early, by up to twice the horizon); the segment after the knee is the trend.
+ * Knees from 2 s to just under the window before the forecast is due. */
+struct knee { double at, rate; };
+
+static double knee_leak(double t, void *arg)
+{
+	struct knee *k = arg;
+
+	return 10 * MB + fmax(t - k->at, 0) * k->rate;
+}
+
+static void test_leak_after_a_quiet_spell(void)
+{
+	struct { double h, k; } cases[] = { { 5, 1.6 }, { 10, 1.3 }, { 30, 1.2 }, { 30, 1.4 },
+					    { 60, 1.1 }, { 60, 1.3 } };
+	double rates[] = { 1 * MB, 20 * MB };
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (int j = 0; j < 2; j++) {
+			struct knee k = { 30, rates[j] };
+			double h = cases[i].h, limit = knee_leak(30 + cases[i].k * h, &k);
+			struct run r = drive(knee_leak, NULL, &k, limit, h, 0.1, 1e4, 0, 0);
+
+			ASSERT_TRUE(!isnan(r.first_fire), "fired");
+			ASSERT_RANGE(r.exhaust - r.first_fire, 0.9 * h, 1.2 * h, "lead / horizon");
+		}
+}
+
 /* A Go service with GOMEMLIMIT below the limit: a start-up ramp to 190 of 224 MB, a few
  * GC teeth, then a plateau. A line through the ramp and the teeth has a slope that the
  * plateau no longer has: no forecast after the warm-up, at any horizon. */
@@ -667,6 +697,7 @@ int main(void)
 	RUN(test_many_tasks_one_leak);
 	RUN(test_burst_after_a_kill_is_caught);
 	RUN(test_small_step_under_full_cache_never_fires);
+	RUN(test_leak_after_a_quiet_spell);
 	RUN(test_plateau_after_ramp_and_teeth_never_fires);
 	RUN(test_eta_follows_the_trend_not_the_last_sample);
 	RUN(test_engine_episode);
