@@ -55,7 +55,8 @@
 /* Seconds after a knee before its segment is a trend: the last FC_BURST_WIN seconds are the
  * burst rule's, which extrapolates them no further than FC_BURST_REACH; a step of a second
  * (a reader's buffers, a batch of charges) is no trend to extrapolate for a minute. */
-#define FC_KNEE_MIN (2 * FC_BURST_WIN)        /* points: three coefficients need a margin of data */
+#define FC_KNEE_MIN (2 * FC_BURST_WIN)
+#define FC_KNEE_R2 0.8          /* the segment after a knee is a line: R^2 at least this */        /* points: three coefficients need a margin of data */
 /* Peaks (and floors) the sawtooth's trend is fitted over: a dozen teeth, so that teeth of
  * several tasks whose heights repeat over a few periods are seen through a whole repeat. */
 #define FC_CYCLE_PEAKS FC_PEAKS
@@ -487,14 +488,17 @@ static void curved_trend(const struct fc_state *s, double t0, double tw, double 
 	quad = quad_fit(&w, c, &qrss) && c[2] > 0 && c[1] > 0 && qrss <= FC_ACCEL_EXPLAIN * lrss;
 	knee = hinge_fit(&w, &hg) && hg.after > trend->slope && hg.rss <= FC_ACCEL_EXPLAIN * lrss;
 	if (knee && (!quad || hg.rss <= qrss)) {
-		if (-hg.knee < FC_KNEE_MIN)     /* too recent to extrapolate: the burst rule's */
-			return;
+		/* the segment after the knee must itself be a line: a step (one allocation, then
+		 * flat) fits a hinge better than a line too, and is no leak */
+		struct fit seg = fit_since(s, hist_at(s, 0)->t + hg.knee);
+
+		if (-hg.knee < FC_KNEE_MIN || seg.r2 < FC_KNEE_R2)
+			return;         /* too recent (the burst rule's), or no line */
 		out->mode = FC_TREND;
 		out->slope = hg.after;
 		out->eta = eta_of(limit, hg.value, hg.after);
 		/* as the line's: fit, and how much of the window the segment covers */
-		out->confidence = (w.syy > 0 ? 1 - hg.rss / w.syy : 1) *
-				  fmin(1.0, -hg.knee / tw + 0.25);
+		out->confidence = seg.r2 * fmin(1.0, -hg.knee / tw + 0.25);
 	} else if (quad) {
 		double e = eta_accel(limit, c[0], c[1], 2 * c[2]);
 

@@ -498,6 +498,26 @@ static void test_leak_after_a_quiet_spell(void)
 		}
 }
 
+/* One allocation (a step of 4% of the limit, at once) after a quiet spell, then nothing:
+ * a hinge fits a step better than a line does, but the segment after that "knee" is a jump
+ * and a plateau, no line: no leak to extrapolate. */
+static double one_step(double t, void *arg)
+{
+	(void)arg;
+	return 10 * MB + (t >= 10 ? 20 * MB : 0);
+}
+
+static void test_one_step_is_no_knee(void)
+{
+	double horizons[] = { 30, 60 };
+
+	for (int j = 0; j < 2; j++) {
+		struct run r = drive(one_step, NULL, NULL, 470 * MB, horizons[j], 0.1, 200, 0, 0);
+
+		ASSERT_TRUE(isnan(r.first_fire), "no forecast from one step");
+	}
+}
+
 /* A Go service with GOMEMLIMIT below the limit: a start-up ramp to 190 of 224 MB, a few
  * GC teeth, then a plateau. A line through the ramp and the teeth has a slope that the
  * plateau no longer has: no forecast after the warm-up, at any horizon. */
@@ -698,6 +718,7 @@ int main(void)
 	RUN(test_burst_after_a_kill_is_caught);
 	RUN(test_small_step_under_full_cache_never_fires);
 	RUN(test_leak_after_a_quiet_spell);
+	RUN(test_one_step_is_no_knee);
 	RUN(test_plateau_after_ramp_and_teeth_never_fires);
 	RUN(test_eta_follows_the_trend_not_the_last_sample);
 	RUN(test_engine_episode);
