@@ -8,10 +8,15 @@
  *     last verdict stands, its ETA shortened by the time that passed.
  *  2. Turning points with a hysteresis of FC_TURN of the limit split the series into legs;
  *     a fall of more than that after a rise is a sawtooth peak (GC, cache trim, restart).
- *  3. No recent peak: the trend is a least-squares line over the recent window, or a
- *     parabola when the growth itself grows (the curvature must explain most of what the
- *     line leaves); a burst (a large rise within the last second) uses the last second's
- *     slope instead.
+ *  3. No recent peak: the trend is a least-squares line over the recent window, from the last
+ *     floor on, its ETA from the line's value now. Where the line misfits, the better of two
+ *     curves (curvature must explain most of what the line leaves): a knee (a hinge: flat,
+ *     then a line; the segment after it is the trend) or acceleration (a parabola). A newer
+ *     half of the window that grows at under half the whole's pace (a ramp, then a plateau)
+ *     is the trend instead. Growth in spells, with quiet spells longer than the window, is
+ *     followed by the Theil-Sen slope over the longer history (long_trend). A burst (a large
+ *     rise within the last second) uses the last second's slope, extrapolated no further
+ *     than FC_BURST_REACH.
  *     Evidence beyond the file LRU (memory.stat, memory.pressure):
  *     - refaults are recorded but not used: discounting refaulted active cache from
  *       reclaimable (cache refaulted as fast as it is reclaimed looks like a working set)
@@ -32,6 +37,7 @@
  *     killer, not a tooth, and records no peak.
  * Pure: the caller supplies every timestamp. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "forecast.h"
 
@@ -51,6 +57,8 @@
  * least once a second: a plateau of 3 s). */
 #define FC_DECEL 0.5
 #define FC_DECEL_MIN_N 3
+#define FC_LONG_R2 0.8          /* the long trend must fit at least this well */
+#define FC_LONG_BINS 8          /* spans of the long trend's history */
 #define FC_ACCEL_MIN_N 8
 /* Seconds after a knee before its segment is a trend: the last FC_BURST_WIN seconds are the
  * burst rule's, which extrapolates them no further than FC_BURST_REACH; a step of a second
@@ -510,6 +518,113 @@ static void curved_trend(const struct fc_state *s, double t0, double tw, double 
 	}
 }
 
+/* Growth that has slowed: a step (a start-up ramp, a cache warming, one large allocation)
+ * and a plateau after it make a line whose slope the plateau no longer has. The newer half
+ * of the window speaks when it grows at less than FC_DECEL of the whole's pace; a steady
+ * leak's halves agree within noise. */
+static struct fit unless_slowed(const struct fc_state *s, struct fit f, double now)
+{
+	if (f.slope > 0 && f.n >= 2 * FC_DECEL_MIN_N) {
+		struct fit recent = fit_since(s, now - f.span / 2);
+
+		if (recent.n >= FC_DECEL_MIN_N && recent.slope < FC_DECEL * f.slope)
+			return recent;
+	}
+	return f;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Theil-Sen over the bins from..nb-1 (time, mean risk): the median of the pairwise slopes,
+ * robust to a burst or a ramp in one bin, where least squares is pulled by it. Returns the
+ * slope, and in *r2 how much of the bins' variance the line through their medians explains. */
+static double sen_slope(const double *bt, const double *bv, int from, int nb, double *level,
+			double *r2)
+{
+	double sl[FC_LONG_BINS * FC_LONG_BINS / 2], ic[FC_LONG_BINS], m = 0, ss = 0, sr = 0, slope;
+	int i, j, np = 0, n = nb - from;
+
+	for (i = from; i < nb; i++)
+		for (j = i + 1; j < nb; j++)
+			sl[np++] = (bv[j] - bv[i]) / (bt[j] - bt[i]);
+	slope = median(sl, np);
+	for (i = from; i < nb; i++)
+		ic[i - from] = bv[i] - slope * bt[i], m += bv[i] / n;
+	*level = median(ic, n);         /* the line's value at t = 0 (now) */
+	for (i = from; i < nb; i++) {
+		double e = bv[i] - (*level + slope * bt[i]);
+
+		ss += (bv[i] - m) * (bv[i] - m);
+		sr += e * e;
+	}
+	*r2 = ss > 0 ? fmax(1 - sr / ss, 0) : 0;
+	return slope;
+}
+
+/* Growth in spells (a leak that follows traffic, a batch every minute): quiet spells
+ * longer than the trend window hide it from the trend, which then sees a plateau, and the
+ * next spell's knee comes too late. The history kept since the last floor (FC_HIST samples:
+ * 51 s while growing, minutes while quiet) sees the spells' average pace: it is cut into
+ * FC_LONG_BINS spans of equal time, and the Theil-Sen slope of their mean risk speaks when
+ * the history is at least twice the window long, the line fits the bins well, and promises
+ * less time than the trend; and when the growth was steady across the history: each half's
+ * slope at least FC_DECEL of the whole's (a ramp, then a plateau, fails in its newer half;
+ * one large step, wherever it falls, in the half without it). */
+static void long_trend(const struct fc_state *s, double now, double tw, double t_floor,
+		       double limit, struct fc_result *out)
+{
+	double tl = fmax(hist_at(s, s->nhist - 1)->t, t_floor), span = now - tl;
+	double bt[FC_LONG_BINS] = { 0 }, bv[FC_LONG_BINS] = { 0 }, slope, level, r2, l2, r22, e;
+	int bn[FC_LONG_BINS] = { 0 }, i, nb = 0;
+
+	/* quiet cgroups (every cgroup on the node comes here once a second) leave at once: too
+	 * little history, or no net rise above counter noise across it */
+	if (span < 2 * tw)
+		return;
+	for (i = 0; i < s->nhist && hist_at(s, i)->t >= tl; i++)
+		;
+	if (hist_at(s, 0)->risk - hist_at(s, i - 1)->risk < FC_SPLIT_MIN * limit)
+		return;
+	for (i = 0; i < s->nhist && hist_at(s, i)->t >= tl; i++) {
+		const struct fc_sample *h = hist_at(s, i);
+		int b = (int)((h->t - tl) / span * FC_LONG_BINS);
+
+		b = b < 0 ? 0 : b >= FC_LONG_BINS ? FC_LONG_BINS - 1 : b;
+		bt[b] += h->t - now, bv[b] += h->risk, bn[b]++;
+	}
+	for (i = 0; i < FC_LONG_BINS; i++)      /* compact: empty spans (no sample) drop out */
+		if (bn[i]) {
+			bt[nb] = bt[i] / bn[i];
+			bv[nb] = bv[i] / bn[i];
+			nb++;
+		}
+	if (nb < FC_LONG_BINS / 2 + 2)
+		return;
+	slope = sen_slope(bt, bv, 0, nb, &level, &r2);
+	if (!(slope > 0) || r2 < FC_LONG_R2 ||
+	    sen_slope(bt, bv, 0, nb - nb / 2, &l2, &r22) < FC_DECEL * slope ||
+	    sen_slope(bt, bv, nb / 2, nb, &l2, &r22) < FC_DECEL * slope)
+		return;
+	e = eta_of(limit, level, slope);
+	if (e < out->eta) {
+		out->mode = FC_TREND;
+		out->slope = slope;
+		out->eta = e;
+		out->confidence = r2;
+	}
+}
+
 static void verdict(struct fc_state *s, const struct fc_params *p, const struct fc_input *in,
 		    double risk, struct fc_result *out)
 {
@@ -522,17 +637,7 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 	 * start-up ramp before a GC) is a slope that the series no longer has. */
 	if (s->nfloors)
 		t0 = fmax(t0, s->floors[s->nfloors - 1].t);
-	trend = fit_since(s, t0);
-	if (trend.slope > 0 && trend.n >= 2 * FC_DECEL_MIN_N) {
-		/* growth that has slowed: a step (a start-up ramp, a cache warming, one large
-		 * allocation) and a plateau after it make a line whose slope the plateau no
-		 * longer has. The newer half of the window speaks when it grows at less than
-		 * FC_DECEL of the whole's pace; a steady leak's halves agree within noise. */
-		struct fit recent = fit_since(s, in->t - trend.span / 2);
-
-		if (recent.n >= FC_DECEL_MIN_N && recent.slope < FC_DECEL * trend.slope)
-			trend = recent;
-	}
+	trend = unless_slowed(s, fit_since(s, t0), in->t);
 	burst = fit_since(s, in->t - FC_BURST_WIN);
 
 	if (cycling(s, in->t)) {
@@ -566,6 +671,9 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 	out->confidence = trend.r2 * fmin(1.0, trend.span / tw + 0.25);
 	if (trend.slope > 0 && trend.slope * trend.span >= FC_SPLIT_MIN * limit)
 		curved_trend(s, t0, tw, limit, &trend, out);
+	if (out->eta > p->horizon)
+		long_trend(s, in->t, tw, s->nfloors ? s->floors[s->nfloors - 1].t : -INFINITY,
+			   limit, out);
 	/* A burst: the last second rose by more than the turn threshold, at more than twice the
 	 * trend's pace (a steady leak is the trend's business, not a burst). A second's slope is
 	 * not extrapolated beyond the shortest trend window: further out, the trend speaks. */

@@ -653,6 +653,58 @@ static void test_engine_clear_and_stall(void)
 	eng_free(&e);
 }
 
+/* A leak in spells (it follows traffic, or a batch job): A s at 4 MB/s, then Q s quiet, read
+ * as the daemon reads it (10 samples a second while it grows, the 1 s polls while quiet).
+ * Quiet spells longer than the trend window hide the growth from the trend (a forecast
+ * 0.05 H ahead at H=30 with 5 s spells every 25 s, before the long trend); the history's
+ * average pace keeps it. The episode that ends in the kill is never late, unless the horizon
+ * is shorter than a quiet spell (no forecaster sees a spell coming); it may be early: a
+ * spell's start is a knee, and while it lasts its own pace (up to 1/duty of the average)
+ * is the trend; and where in a spell the limit falls decides the kill (a cycle). The long
+ * trend needs two cycles of history: cycles up to 40 s (the history holds 51 s of growth;
+ * 25 s spells every 50 s come 0.35 H ahead at H=30). */
+static void test_leak_in_spells(void)
+{
+	double spells[][2] = { { 5, 5 }, { 10, 10 }, { 15, 15 }, { 5, 20 }, { 20, 5 }, { 20, 20 },
+			       { 10, 30 } };
+	double horizons[] = { 5, 10, 30, 60 };
+
+	for (int d = 0; d < 7; d++)
+		for (int j = 0; j < 4; j++) {
+			double a = spells[d][0], q = spells[d][1], h = horizons[j], rate = 4 * MB;
+			double limit = 10 * MB + rate * a * ceil((3 * h + 60) / (a + q)) - rate * a / 2;
+			double t, kill = NAN, fc = NAN;
+			struct eng_params p = { 0 };
+			struct obs add = { .kind = OBS_CGROUP_ADD, .t = 0, .cg = 7 };
+			struct engine e;
+
+			fc_params_default(&p.fc, h);
+			eng_init(&e, &p, collect, NULL);
+			ngot = 0;
+			add.add.version = CG_V1;
+			eng_feed(&e, &add);
+			for (t = 0; t < 1e4; t += 0.1) {
+				double ph = fmod(t, a + q), risk = 10 * MB + rate * (a * floor(t / (a + q)) +
+										   fmin(ph, a));
+
+				if (risk >= limit) {
+					kill = t;
+					break;
+				}
+				if (ph >= a && fmod(t + 1e-9, 1.0) >= 0.1)
+					continue;
+				feed_sample(&e, t, risk, limit);
+			}
+			for (int i = 0; i < ngot; i++)  /* the last episode's forecast */
+				if (got[i].kind == EV_FORECAST)
+					fc = got[i].time;
+			eng_free(&e);
+			ASSERT_TRUE(!isnan(kill) && !isnan(fc), "exhausted, and forecast");
+			ASSERT_RANGE(kill - fc, h >= q ? 0.9 * h : 0, h * (a + q) / a + a + q,
+				     "lead: not late; early by the spells' pace and a cycle at most");
+		}
+}
+
 /* A burst forecast whose moment passes with no kill (8 tasks starting at once, then a slow
  * leak under their teeth) ends its episode once the ETA is beyond the horizon, though the
  * trend's ETA is still within twice the horizon; the leak then gets a forecast of its own,
@@ -723,6 +775,7 @@ int main(void)
 	RUN(test_eta_follows_the_trend_not_the_last_sample);
 	RUN(test_engine_episode);
 	RUN(test_engine_burst_proved_wrong_clears);
+	RUN(test_leak_in_spells);
 	RUN(test_engine_clear_and_stall);
 	RUN(test_trip_bytes);
 	return TEST_EXIT();
