@@ -625,6 +625,21 @@ static void long_trend(const struct fc_state *s, double now, double tw, double t
 	}
 }
 
+/* A burst is a rise still under way: the last two sample gaps both rose at half the burst's
+ * pace or more. One large allocation at once (a step) rises within one gap and stops; a
+ * staircase of such steps fired at each step that came within FC_BURST_REACH of the limit
+ * at the step's own pace. A real burst, read 10 times a second, confirms within 0.1 s. */
+static int still_rising(const struct fc_state *s, double pace)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct fc_sample *a = hist_at(s, i + 1), *b = hist_at(s, i);
+
+		if (s->nhist < 3 || b->t <= a->t || (b->risk - a->risk) / (b->t - a->t) < pace / 2)
+			return 0;
+	}
+	return 1;
+}
+
 static void verdict(struct fc_state *s, const struct fc_params *p, const struct fc_input *in,
 		    double risk, struct fc_result *out)
 {
@@ -678,7 +693,7 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 	 * trend's pace (a steady leak is the trend's business, not a burst). A second's slope is
 	 * not extrapolated beyond the shortest trend window: further out, the trend speaks. */
 	if (burst.n >= 2 && burst.slope > 2 * fmax(trend.slope, 0) &&
-	    burst.slope * burst.span > turn) {
+	    burst.slope * burst.span > turn && still_rising(s, burst.slope)) {
 		double e = eta_of(limit, risk, burst.slope);
 
 		if (e < out->eta && e <= FC_BURST_REACH) {

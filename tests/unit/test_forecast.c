@@ -518,6 +518,35 @@ static void test_one_step_is_no_knee(void)
 	}
 }
 
+/* A staircase: a leak in steps (20 MB at once every 10 s, 10 MB every 5 s: 2 MB/s). A step
+ * rises within one sample gap and stops; a burst is a rise still under way. Each step that
+ * came within 5 s of the limit at its own pace fired a burst forecast (1.2 to 2.7 horizons
+ * early); now the staircase's pace decides, give or take a step. */
+struct stair { double period, step; };
+
+static double staircase(double t, void *arg)
+{
+	struct stair *st = arg;
+
+	return 10 * MB + st->step * floor(t / st->period);
+}
+
+static void test_staircase_is_not_a_burst(void)
+{
+	double periods[] = { 5, 10 }, horizons[] = { 30, 60 };
+
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++) {
+			struct stair st = { periods[i], 2 * MB * periods[i] };
+			double h = horizons[j];
+			double limit = 10 * MB + 2 * MB * (3 * h + 40) + st.step / 2;
+			struct run r = drive(staircase, NULL, &st, limit, h, 0.1, 1e4, 0, 0);
+
+			ASSERT_TRUE(!isnan(r.first_fire), "fired");
+			ASSERT_RANGE(r.exhaust - r.first_fire, 0.9 * h, h + st.period, "lead");
+		}
+}
+
 /* A Go service with GOMEMLIMIT below the limit: a start-up ramp to 190 of 224 MB, a few
  * GC teeth, then a plateau. A line through the ramp and the teeth has a slope that the
  * plateau no longer has: no forecast after the warm-up, at any horizon. */
@@ -771,6 +800,7 @@ int main(void)
 	RUN(test_small_step_under_full_cache_never_fires);
 	RUN(test_leak_after_a_quiet_spell);
 	RUN(test_one_step_is_no_knee);
+	RUN(test_staircase_is_not_a_burst);
 	RUN(test_plateau_after_ramp_and_teeth_never_fires);
 	RUN(test_eta_follows_the_trend_not_the_last_sample);
 	RUN(test_engine_episode);
