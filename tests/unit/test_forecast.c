@@ -280,6 +280,20 @@ static int count(enum ev_kind k)
 	return n;
 }
 
+/* An engine at horizon h watching one v1 cgroup (id 7), its events collected in got[]. */
+static void engine_start(struct engine *e, double h)
+{
+	struct eng_params p = { 0 };
+	struct obs add = { .kind = OBS_CGROUP_ADD, .t = 0, .cg = 7 };
+
+	fc_params_default(&p.fc, h);
+	eng_init(e, &p, collect, NULL);
+	ngot = 0;
+	snprintf(add.add.path, sizeof(add.add.path), "/sys/fs/cgroup/memory/x");
+	add.add.version = CG_V1;
+	eng_feed(e, &add);
+}
+
 /* ---- evidence beyond the file LRU (fresh readings once a second) ---- */
 struct ev { double anon, cache, inactive, refault_pps, psi; };
 
@@ -606,18 +620,11 @@ static void test_eta_follows_the_trend_not_the_last_sample(void)
 
 static void test_engine_episode(void)
 {
-	struct eng_params p = { 0 };
 	struct engine e;
-	struct obs add = { .kind = OBS_CGROUP_ADD, .t = 0, .cg = 7 };
 	struct obs vic = { .kind = OBS_VICTIM, .cg = 7 };
 	double t;
 
-	fc_params_default(&p.fc, 10);
-	eng_init(&e, &p, collect, NULL);
-	ngot = 0;
-	snprintf(add.add.path, sizeof(add.add.path), "/sys/fs/cgroup/memory/x");
-	add.add.version = CG_V1;
-	eng_feed(&e, &add);
+	engine_start(&e, 10);
 	for (t = 0; t < 60; t += 0.5)          /* 1 MB/s towards 100 MB: full at t = 90 */
 		feed_sample(&e, t, 10 * MB + MB * t, 100 * MB);
 	ASSERT_EQ(count(EV_FORECAST), 0, "no forecast while far");
@@ -650,17 +657,11 @@ static void test_engine_episode(void)
 
 static void test_engine_clear_and_stall(void)
 {
-	struct eng_params p = { 0 };
 	struct engine e;
-	struct obs add = { .kind = OBS_CGROUP_ADD, .t = 0, .cg = 7 };
 	struct obs st = { .kind = OBS_OOM_STATE, .cg = 7 };
 	double t;
 
-	fc_params_default(&p.fc, 10);
-	eng_init(&e, &p, collect, NULL);
-	ngot = 0;
-	add.add.version = CG_V1;
-	eng_feed(&e, &add);
+	engine_start(&e, 10);
 	for (t = 0; t < 10; t += 0.5)           /* a fast rise ... */
 		feed_sample(&e, t, 50 * MB + 4 * MB * t, 100 * MB);
 	ASSERT_EQ(count(EV_FORECAST), 1, "forecast on the rise");
@@ -703,15 +704,9 @@ static void test_leak_in_spells(void)
 			double a = spells[d][0], q = spells[d][1], h = horizons[j], rate = 4 * MB;
 			double limit = 10 * MB + rate * a * ceil((3 * h + 60) / (a + q)) - rate * a / 2;
 			double t, kill = NAN, fc = NAN;
-			struct eng_params p = { 0 };
-			struct obs add = { .kind = OBS_CGROUP_ADD, .t = 0, .cg = 7 };
 			struct engine e;
 
-			fc_params_default(&p.fc, h);
-			eng_init(&e, &p, collect, NULL);
-			ngot = 0;
-			add.add.version = CG_V1;
-			eng_feed(&e, &add);
+			engine_start(&e, h);
 			for (t = 0; t < 1e4; t += 0.1) {
 				double ph = fmod(t, a + q), risk = 10 * MB + rate * (a * floor(t / (a + q)) +
 										   fmin(ph, a));
@@ -740,16 +735,10 @@ static void test_leak_in_spells(void)
  * a horizon ahead. */
 static void test_engine_burst_proved_wrong_clears(void)
 {
-	struct eng_params p = { 0 };
 	struct engine e;
-	struct obs add = { .kind = OBS_CGROUP_ADD, .t = 0, .cg = 7 };
 	double t, fc2 = NAN;
 
-	fc_params_default(&p.fc, 60);
-	eng_init(&e, &p, collect, NULL);
-	ngot = 0;
-	add.add.version = CG_V1;
-	eng_feed(&e, &add);
+	engine_start(&e, 60);
 	for (t = 0; t < 3; t += 0.1)            /* idle, then 0 to 100 MB in a second */
 		feed_sample(&e, t, 1 * MB + 100 * MB * fmax(t - 2, 0), 400 * MB);
 	ASSERT_EQ(count(EV_FORECAST), 1, "the burst is forecast");
