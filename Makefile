@@ -61,7 +61,7 @@ $(BUILD)/tests/%: tests/bpf/%.c tests/unit/test.h $(LIB_OBJS)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 $(BUILD)/workloads/%: tests/workloads/%.c | $(BUILD)
-	$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
+	$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $< -lm
 
 $(BUILD):
 	@mkdir -p $(BUILD)/user $(BUILD)/san $(BUILD)/tests $(BUILD)/workloads

@@ -1,10 +1,11 @@
 /* leak.c: a test workload that allocates and touches memory at a set rate until it is
  * killed or its time bound runs out. Shapes: steady, accelerating, step, sawtooth,
- * rising-sawtooth, burst, page cache. Every shape is paced by the clock (what is held is a
+ * rising-sawtooth, burst, page cache, spells (a leak that comes and goes), stairs. Every shape is paced by the clock (what is held is a
  * function of the time since start), so a slow CPU delays but does not distort the shape.
  * Static, so it also runs inside the VM's initramfs. */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,8 @@
 #include <unistd.h>
 
 struct opts {
-	const char *shape;      /* steady | accel | step | sawtooth | rising-sawtooth | burst | cache */
+	const char *shape;      /* steady | accel | step | sawtooth | rising-sawtooth | burst | cache
+				   | spells | stairs */
 	double rate_mb;         /* MB/s (steady), initial rate (accel) */
 	double accel_mb;        /* MB/s added per second (accel) */
 	double step_mb;         /* one-off allocation (step) at step_at seconds */
@@ -22,6 +24,8 @@ struct opts {
 	double floor_mb;
 	double peak_rise_mb;    /* rising-sawtooth: each peak this much higher */
 	double max_mb;          /* steady/accel: stop growing here and hold (0: no cap) */
+	double on, off;         /* spells: --on seconds at --rate, then --off seconds still */
+	double period;          /* stairs: --step MB at once every --period seconds */
 	double idle;            /* seconds to wait before the shape starts */
 	double timeout;         /* hard time bound, seconds */
 	const char *file;       /* cache: file to read repeatedly */
@@ -40,11 +44,14 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: leak [--shape S] [--rate MB/s] [--accel MB/s^2] [--step MB --step-at S]\n"
 		"            [--peak MB --floor MB [--peak-rise MB]] [--max MB] [--idle S]\n"
-		"            [--file F] [--timeout S]\n"
+		"            [--on S --off S] [--period S] [--file F] [--timeout S]\n"
 		"sawtooth: allocate --floor at once (the live set), grow at --rate to --peak, free\n"
 		"back to the floor, repeat; rising-sawtooth: each peak --peak-rise higher and each\n"
 		"floor half that (a leak under a GC). burst: grow at --rate (0: as fast as it can).\n"
-		"shapes: steady (default), accel, step, sawtooth, rising-sawtooth, burst, cache\n");
+		"spells: grow at --rate for --on s, hold for --off s, repeat. stairs: allocate\n"
+		"--step MB at once every --period s.\n"
+		"shapes: steady (default), accel, step, sawtooth, rising-sawtooth, burst, cache,\n"
+		"        spells, stairs\n");
 	exit(2);
 }
 
@@ -117,6 +124,11 @@ static double target_mb(const struct opts *o, double t)
 		want += o->accel_mb * t * t / 2;
 	if (!strcmp(o->shape, "step") && t >= o->step_at)
 		want += o->step_mb;
+	if (!strcmp(o->shape, "spells"))
+		want = o->rate_mb * (o->on * floor(t / (o->on + o->off)) +
+				     fmin(fmod(t, o->on + o->off), o->on));
+	if (!strcmp(o->shape, "stairs"))
+		want = o->step_mb * floor(t / o->period);
 	if (o->max_mb > 0 && want > o->max_mb)
 		want = o->max_mb;
 	return want;
@@ -173,6 +185,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--floor")) o.floor_mb = num(v);
 		else if (!strcmp(a, "--peak-rise")) o.peak_rise_mb = num(v);
 		else if (!strcmp(a, "--max")) o.max_mb = num(v);
+		else if (!strcmp(a, "--on")) o.on = num(v);
+		else if (!strcmp(a, "--off")) o.off = num(v);
+		else if (!strcmp(a, "--period")) o.period = num(v);
 		else if (!strcmp(a, "--idle")) o.idle = num(v);
 		else if (!strcmp(a, "--timeout")) o.timeout = num(v);
 		else if (!strcmp(a, "--file")) o.file = v;
@@ -181,8 +196,11 @@ int main(int argc, char **argv)
 	}
 	saw = !strcmp(o.shape, "sawtooth") || !strcmp(o.shape, "rising-sawtooth");
 	known = saw || !strcmp(o.shape, "steady") || !strcmp(o.shape, "accel") ||
-		!strcmp(o.shape, "step") || !strcmp(o.shape, "burst") || !strcmp(o.shape, "cache");
-	if (!known || (!strcmp(o.shape, "cache") && !o.file) || (saw && o.peak_mb <= o.floor_mb))
+		!strcmp(o.shape, "step") || !strcmp(o.shape, "burst") || !strcmp(o.shape, "cache") ||
+		!strcmp(o.shape, "spells") || !strcmp(o.shape, "stairs");
+	if (!known || (!strcmp(o.shape, "cache") && !o.file) || (saw && o.peak_mb <= o.floor_mb) ||
+	    (!strcmp(o.shape, "spells") && !(o.on > 0)) ||
+	    (!strcmp(o.shape, "stairs") && !(o.period > 0)))
 		usage();
 	t0 = now_s();
 	fprintf(stderr, "leak: pid %d shape %s rate %.1f MB/s\n", getpid(), o.shape, o.rate_mb);
