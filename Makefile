@@ -92,7 +92,8 @@ $(BUILD)/bench/bpfstat: bench/overhead/bpfstat.c $(BUILD)/empty.skel.h | $(BUILD
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz -ljson-c
 
-# libFuzzer on the record reader for FUZZ_SECONDS (default 60); the corpus is kept.
+# libFuzzer on the record reader, then on the forecaster and engine, FUZZ_SECONDS each
+# (default 60); the corpora are kept in build/fuzz.
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@tests/fuzz/run.sh $(FUZZ_SECONDS)

@@ -201,7 +201,7 @@ static struct fit fit_since(const struct fc_state *s, double t0)
 		return f;
 	f.slope = cxy / vx;
 	f.icpt = (sy - f.slope * sx) / n;       /* value at tref */
-	f.r2 = vy > 0 ? cxy * cxy / (vx * vy) : 1.0;
+	f.r2 = vy > 0 ? fmin(cxy * cxy / (vx * vy), 1.0) : 1.0;     /* rounding can pass 1 */
 	return f;
 }
 
