@@ -192,11 +192,14 @@ static void on_sample(struct engine *e, const struct obs *o)
 	}
 	if (c->state != CG_FORECAST)
 		return;
-	/* Calm: the ETA is far beyond the horizon; or beyond it, and the moment the forecast
-	 * named has passed with no kill (a burst that stopped: its 2 s ETA proved wrong, and
-	 * a trend's ETA within twice the horizon must not keep that episode open). */
+	/* Calm: the ETA is far beyond the horizon (clear_factor times it); or, once the moment
+	 * the forecast named has passed with no kill, half as far beyond it (1.5 times it by
+	 * default): a burst that stopped, whose 2 s ETA proved wrong, must not keep its episode
+	 * open on a trend still within twice the horizon; the margin keeps an ETA that hovers
+	 * near the horizon from opening and closing episodes. */
 	if (!(c->last.eta > fp->clear_factor * fp->horizon ||
-	      (c->last.eta > fp->horizon && o->t > c->forecast_t + c->forecast_eta))) {
+	      (c->last.eta > (1 + fp->clear_factor) / 2 * fp->horizon &&
+	       o->t > c->forecast_t + c->forecast_eta))) {
 		c->calm_since = NAN;
 		return;
 	}

@@ -500,8 +500,12 @@ static void curved_trend(const struct fc_state *s, double t0, double tw, double 
 		 * flat) fits a hinge better than a line too, and is no leak */
 		struct fit seg = fit_since(s, hist_at(s, 0)->t + hg.knee);
 
+		/* Too recent, or no line after the knee (a step, then flat): neither a knee to
+		 * extrapolate nor acceleration (a parabola through a step bends up as well: it
+		 * fired a staircase 4 horizons early); the line, and the burst rule, speak. A
+		 * growth that keeps bending is then caught by the burst rule or a little later. */
 		if (-hg.knee < FC_KNEE_MIN || seg.r2 < FC_KNEE_R2)
-			return;         /* too recent (the burst rule's), or no line */
+			return;
 		out->mode = FC_TREND;
 		out->slope = hg.after;
 		out->eta = eta_of(limit, hg.value, hg.after);
@@ -653,6 +657,10 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 	if (s->nfloors)
 		t0 = fmax(t0, s->floors[s->nfloors - 1].t);
 	trend = unless_slowed(s, fit_since(s, t0), in->t);
+	/* cut short by a floor, the window may hold two points (R^2 = 1 by construction): a
+	 * rise of a second or two after a floor is the burst rule's, not a trend */
+	if (s->nfloors && t0 > in->t - tw && (trend.n < 3 || trend.span < FC_KNEE_MIN))
+		trend = (struct fit){ 0 };
 	burst = fit_since(s, in->t - FC_BURST_WIN);
 
 	if (cycling(s, in->t)) {
@@ -696,7 +704,7 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 	    burst.slope * burst.span > turn && still_rising(s, burst.slope)) {
 		double e = eta_of(limit, risk, burst.slope);
 
-		if (e < out->eta && e <= FC_BURST_REACH) {
+		if (e <= FC_BURST_REACH && (e < out->eta || out->confidence < p->min_confidence)) {
 			out->mode = FC_BURST;
 			out->slope = burst.slope;
 			out->eta = e;
@@ -727,8 +735,13 @@ void fc_observe(struct fc_state *s, const struct fc_params *p, const struct fc_i
 	s->nsamples++;
 	hist_push(s, in->t, risk);
 	track_turns(s, in->t, risk, limit);
-	if (s->nsamples >= p->min_samples)
+	if (s->nsamples >= p->min_samples) {
 		verdict(s, p, in, risk, out);
+		/* at the limit (within counter noise) and no growth in the fit: the cgroup is
+		 * stuck there and the time is up, whatever a line through a dip says */
+		if (risk >= limit * (1 - FC_SPLIT_MIN) && !isfinite(out->eta))
+			out->eta = 0;
+	}
 	/* pressure at the limit: reclaim is failing, whatever the shape of the series says */
 	if (out->mode != FC_NONE && s->pressure > 0 &&
 	    (double)in->usage >= limit - FC_TURN * limit)

@@ -755,6 +755,74 @@ static void test_engine_burst_proved_wrong_clears(void)
 	eng_free(&e);
 }
 
+/* A floor cuts the trend window short: right after it the window may hold two points, whose
+ * line fits by construction. A sawtooth that stopped (one tooth, then 42 s flat) and one
+ * step of 5% of the limit: no forecast at H=10 (two points gave ETA 9 s, confidence 0.45). */
+static void test_two_points_after_a_floor_are_no_trend(void)
+{
+	struct fc_params p;
+	struct fc_state s;
+	double L = 2e9, t;
+	int fired = 0;
+
+	fc_params_default(&p, 10);
+	fc_init(&s);
+	for (t = 0; t < 58; t += 1) {
+		double r = t < 6 ? L * (0.3 + 0.05 * t) : t < 8 ? L * 0.5 :
+			   t < 50 ? L * (0.5 + ((int)t % 2) * 0.001) : L * (t < 51 ? 0.5 : 0.55);
+		struct fc_input in = { t, (uint64_t)r, (uint64_t)L, 0, 0, 0, 0, 0 };
+		struct fc_result out;
+
+		fc_observe(&s, &p, &in, &out);
+		fired |= t >= 50 && out.mode != FC_NONE && out.eta <= 10 &&
+			 out.confidence >= p.min_confidence;
+	}
+	ASSERT_TRUE(!fired, "no forecast from two points after a floor");
+}
+
+/* A cgroup pinned at its limit (oom_kill_disable, or reclaim that just keeps up), with a dip
+ * of 1% now and then: a line through a dip has no growth, but the time is up; the episode
+ * must not clear while usage sits at the limit (it did 25 s in). */
+static void test_engine_no_clear_at_the_limit(void)
+{
+	int every[] = { 20, 2 };
+
+	for (int j = 0; j < 2; j++) {
+		struct engine e;
+		double L = 1e9;
+
+		engine_start(&e, 30);
+		for (int k = 0; k < 120; k++)
+			feed_sample(&e, k, k < 20 ? L * (0.5 + 0.025 * k) :
+				    (k % every[j] == 0 ? 0.99 * L : L), L);
+		ASSERT_EQ(count(EV_FORECAST), 1, "forecast");
+		ASSERT_EQ(count(EV_CLEAR), 0, "no clear at the limit");
+		eng_free(&e);
+	}
+}
+
+/* An ETA that hovers just above the horizon after the forecast's moment has passed (usage
+ * approaching the limit ever more slowly, with counter noise): one episode, not one opened
+ * and closed every half minute (4 before the margin over the horizon). */
+static void test_engine_hovering_eta_is_one_episode(void)
+{
+	struct engine e;
+	double L = 4e9;
+	unsigned seed = 2;
+
+	engine_start(&e, 10);
+	for (double t = 0; t < 600; t += 1) {
+		double noise, y;
+
+		seed = seed * 1103515245u + 12345u;
+		noise = ((seed >> 16) % 1000) / 1000.0 - 0.5;
+		y = fmin(L * (1 - 0.9 * exp(-t / 13)) + 0.002 * L * noise, L);
+		feed_sample(&e, t, y, L);
+	}
+	ASSERT_EQ(count(EV_FORECAST), 1, "one episode");
+	eng_free(&e);
+}
+
 static void test_trip_bytes(void)
 {
 	struct eng_cgroup c = { 0 };
@@ -795,6 +863,9 @@ int main(void)
 	RUN(test_engine_episode);
 	RUN(test_engine_burst_proved_wrong_clears);
 	RUN(test_leak_in_spells);
+	RUN(test_two_points_after_a_floor_are_no_trend);
+	RUN(test_engine_no_clear_at_the_limit);
+	RUN(test_engine_hovering_eta_is_one_episode);
 	RUN(test_engine_clear_and_stall);
 	RUN(test_trip_bytes);
 	return TEST_EXIT();
