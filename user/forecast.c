@@ -59,12 +59,12 @@
 #define FC_DECEL_MIN_N 3
 #define FC_LONG_R2 0.8          /* the long trend must fit at least this well */
 #define FC_LONG_BINS 8          /* spans of the long trend's history */
-#define FC_ACCEL_MIN_N 8
+#define FC_ACCEL_MIN_N 8        /* points: three coefficients need a margin of data */
 /* Seconds after a knee before its segment is a trend: the last FC_BURST_WIN seconds are the
  * burst rule's, which extrapolates them no further than FC_BURST_REACH; a step of a second
  * (a reader's buffers, a batch of charges) is no trend to extrapolate for a minute. */
 #define FC_KNEE_MIN (2 * FC_BURST_WIN)
-#define FC_KNEE_R2 0.8          /* the segment after a knee is a line: R^2 at least this */        /* points: three coefficients need a margin of data */
+#define FC_KNEE_R2 0.8          /* the segment after a knee is a line: R^2 at least this */
 /* Peaks (and floors) the sawtooth's trend is fitted over: a dozen teeth, so that teeth of
  * several tasks whose heights repeat over a few periods are seen through a whole repeat. */
 #define FC_CYCLE_PEAKS FC_PEAKS
@@ -434,10 +434,6 @@ static double eta_accel(double limit, double value, double v, double a)
 	return v + sqrt(d) > 0 ? 2 * head / (v + sqrt(d)) : INFINITY;
 }
 
-/* Risk of this sample. A fresh sample (usage and memory.stat read together) is exact and
- * teaches the split: which share of the last change in usage was risk. A stale one (a
- * kernel sample between reads) applies that share to its change of usage since the last
- * fresh reading. Returns 0 if the sample carries no news (stale, usage not moved). */
 /* Evidence of a fresh reading beyond the file LRU: PSI's pressure. */
 static void fresh_evidence(struct fc_state *s, const struct fc_input *in)
 {
@@ -447,6 +443,10 @@ static void fresh_evidence(struct fc_state *s, const struct fc_input *in)
 	s->psi_some_prev = some;
 }
 
+/* Risk of this sample. A fresh sample (usage and memory.stat read together) is exact and
+ * teaches the split: which share of the last change in usage was risk. A stale one (a
+ * kernel sample between reads) applies that share to its change of usage since the last
+ * fresh reading. Returns 0 if the sample carries no news (stale, usage not moved). */
 static int estimate_risk(struct fc_state *s, const struct fc_input *in, double limit,
 			 double *risk)
 {
@@ -496,14 +496,14 @@ static void curved_trend(const struct fc_state *s, double t0, double tw, double 
 	quad = quad_fit(&w, c, &qrss) && c[2] > 0 && c[1] > 0 && qrss <= FC_ACCEL_EXPLAIN * lrss;
 	knee = hinge_fit(&w, &hg) && hg.after > trend->slope && hg.rss <= FC_ACCEL_EXPLAIN * lrss;
 	if (knee && (!quad || hg.rss <= qrss)) {
-		/* the segment after the knee must itself be a line: a step (one allocation, then
-		 * flat) fits a hinge better than a line too, and is no leak */
+		/* The segment after the knee must be at least FC_KNEE_MIN long and itself a line:
+		 * a step (one allocation, then flat) fits a hinge better than a line too, and is no
+		 * leak. Otherwise neither a knee nor acceleration (a parabola through a step bends
+		 * up as well: it fired a staircase 4 horizons early): the line, and the burst rule,
+		 * speak; a growth that keeps bending is then caught by the burst rule or a little
+		 * later. */
 		struct fit seg = fit_since(s, hist_at(s, 0)->t + hg.knee);
 
-		/* Too recent, or no line after the knee (a step, then flat): neither a knee to
-		 * extrapolate nor acceleration (a parabola through a step bends up as well: it
-		 * fired a staircase 4 horizons early); the line, and the burst rule, speak. A
-		 * growth that keeps bending is then caught by the burst rule or a little later. */
 		if (-hg.knee < FC_KNEE_MIN || seg.r2 < FC_KNEE_R2)
 			return;
 		out->mode = FC_TREND;
@@ -596,10 +596,6 @@ static void long_trend(const struct fc_state *s, double now, double tw, double t
 	 * little history, or no net rise above counter noise across it */
 	if (span < 2 * tw)
 		return;
-	for (i = 0; i < s->nhist && hist_at(s, i)->t >= tl; i++)
-		;
-	if (hist_at(s, 0)->risk - hist_at(s, i - 1)->risk < FC_SPLIT_MIN * limit)
-		return;
 	for (i = 0; i < s->nhist && hist_at(s, i)->t >= tl; i++) {
 		const struct fc_sample *h = hist_at(s, i);
 		int b = (int)((h->t - tl) / span * FC_LONG_BINS);
@@ -607,6 +603,8 @@ static void long_trend(const struct fc_state *s, double now, double tw, double t
 		b = b < 0 ? 0 : b >= FC_LONG_BINS ? FC_LONG_BINS - 1 : b;
 		bt[b] += h->t - now, bv[b] += h->risk, bn[b]++;
 	}
+	if (hist_at(s, 0)->risk - hist_at(s, i - 1)->risk < FC_SPLIT_MIN * limit)
+		return;
 	for (i = 0; i < FC_LONG_BINS; i++)      /* compact: empty spans (no sample) drop out */
 		if (bn[i]) {
 			bt[nb] = bt[i] / bn[i];
@@ -648,18 +646,17 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 		    double risk, struct fc_result *out)
 {
 	double limit = (double)in->limit, turn = FC_TURN * limit, tw = trend_window(p);
-	double t0 = in->t - tw;
-	struct fit trend, burst;
-
+	double t_floor = s->nfloors ? s->floors[s->nfloors - 1].t : -INFINITY;
 	/* A trend is a line through monotone growth: it starts no earlier than the last floor.
 	 * A line through a tooth's fall and rise (a sawtooth that stopped cycling, a service's
 	 * start-up ramp before a GC) is a slope that the series no longer has. */
-	if (s->nfloors)
-		t0 = fmax(t0, s->floors[s->nfloors - 1].t);
+	double t0 = fmax(in->t - tw, t_floor);
+	struct fit trend, burst;
+
 	trend = unless_slowed(s, fit_since(s, t0), in->t);
 	/* cut short by a floor, the window may hold two points (R^2 = 1 by construction): a
 	 * rise of a second or two after a floor is the burst rule's, not a trend */
-	if (s->nfloors && t0 > in->t - tw && (trend.n < 3 || trend.span < FC_KNEE_MIN))
+	if (t_floor > in->t - tw && (trend.n < 3 || trend.span < FC_KNEE_MIN))
 		trend = (struct fit){ 0 };
 	burst = fit_since(s, in->t - FC_BURST_WIN);
 
@@ -695,8 +692,7 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 	if (trend.slope > 0 && trend.slope * trend.span >= FC_SPLIT_MIN * limit)
 		curved_trend(s, t0, tw, limit, &trend, out);
 	if (out->eta > p->horizon)
-		long_trend(s, in->t, tw, s->nfloors ? s->floors[s->nfloors - 1].t : -INFINITY,
-			   limit, out);
+		long_trend(s, in->t, tw, t_floor, limit, out);
 	/* A burst: the last second rose by more than the turn threshold, at more than twice the
 	 * trend's pace (a steady leak is the trend's business, not a burst). A second's slope is
 	 * not extrapolated beyond the shortest trend window: further out, the trend speaks. */
