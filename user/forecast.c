@@ -3,9 +3,10 @@
  * Method (README "How the forecast works" has the reasoning):
  *  1. Risk = usage - reclaimable: page cache that reclaim can take back is not risk. Between
  *     two reads of memory.stat the daemon only knows usage (the kernel's samples); a change
- *     of usage then counts as risk in the share that risk took of the last change seen
- *     with memory.stat, and a kernel sample whose usage did not move carries no news: the
- *     last verdict stands, its ETA shortened by the time that passed.
+ *     of usage then counts as risk in the share that risk took of the last two changes seen
+ *     with memory.stat (the smaller), and a kernel sample whose usage did not move, or
+ *     whose share is not known yet, carries no news: the last verdict stands, its ETA
+ *     shortened by the time that passed.
  *  2. Turning points with a hysteresis of FC_TURN of the limit split the series into legs;
  *     a fall of more than that after a rise is a sawtooth peak (GC, cache trim, restart).
  *  3. No recent peak: the trend is a least-squares line over the recent window, from the last
@@ -16,7 +17,7 @@
  *     is the trend instead. Growth in spells, with quiet spells longer than the window, is
  *     followed by the Theil-Sen slope over the longer history (long_trend). A burst (a large
  *     rise within the last second) uses the last second's slope, extrapolated no further
- *     than FC_BURST_REACH.
+ *     than FC_BURST_REACH. A line is trusted as far as five times the time it spans.
  *     Evidence beyond the file LRU (memory.stat, memory.pressure):
  *     - refaults are recorded but not used: discounting refaulted active cache from
  *       reclaimable (cache refaulted as fast as it is reclaimed looks like a working set)
@@ -46,6 +47,7 @@
 #define FC_BURST_WIN 1.0        /* seconds: window of the burst slope */
 #define FC_BURST_REACH 5.0      /* seconds: the furthest a burst's ETA reaches (trend_window's
 				   minimum) */
+#define FC_LINE_REACH (FC_BURST_REACH / FC_BURST_WIN)   /* a line's reach, in its spans */
 /* A usage change below this fraction of the limit is counter noise, not news: the same 1%
  * at which the daemon re-reads memory.stat after a kernel sample. */
 #define FC_SPLIT_MIN 0.01
@@ -86,7 +88,7 @@ void fc_init(struct fc_state *s)
 	s->rising = 1;
 	s->run_max = -1;
 	s->last_t = -INFINITY;
-	s->split = 1;
+	s->split = s->split_prev = NAN;
 	s->prev.eta = INFINITY;
 }
 
@@ -250,6 +252,18 @@ static double eta_of(double limit, double value, double slope)
 	if (value >= limit)
 		return 0;
 	return slope > 0 ? (limit - value) / slope : INFINITY;
+}
+
+/* Confidence in a line fitted over span seconds of a trend window tw long, whose ETA is
+ * eta: its fit, times the share of the window it covers (three quarters is enough), and no
+ * more than the share of its reach that its data covers: a line reaches FC_LINE_REACH times
+ * its span with full confidence, as far as the burst rule reaches from its one second. Half
+ * a second of a process's start-up in a new cgroup (1 MB, then the next 1 MB of page cache
+ * counted as risk before memory.stat said it was cache) is a line that promised 64 MB in 10 s;
+ * a trend over its whole window, whose ETA is within twice the window, is not touched. */
+static double line_confidence(double r2, double span, double tw, double eta)
+{
+	return r2 * fmin(fmin(1.0, span / tw + 0.25), FC_LINE_REACH * span / eta);
 }
 
 /* Cycling = a peak recently enough: within twice the longest gap seen between peaks (or
@@ -445,8 +459,15 @@ static void fresh_evidence(struct fc_state *s, const struct fc_input *in)
 
 /* Risk of this sample. A fresh sample (usage and memory.stat read together) is exact and
  * teaches the split: which share of the last change in usage was risk. A stale one (a
- * kernel sample between reads) applies that share to its change of usage since the last
- * fresh reading. Returns 0 if the sample carries no news (stale, usage not moved). */
+ * kernel sample between reads) applies the split to its change of usage since the last
+ * fresh reading, and only a split that the last two changes agree on: where the make-up of
+ * growth changes, a split learned across the change is wrong until the next reading, and a
+ * guess must not raise risk that no reading saw (a process that starts in a new cgroup:
+ * 1 MB of its own, then page cache at 200 MB/s; 0.3 of that cache taken as risk for a
+ * quarter of a second made a line that filled 64 MiB in 8 s). The smaller share of the two
+ * is taken: growth that turns to risk is seen a reading later (the daemon re-reads within
+ * 0.25 s when usage moves 1%), growth that turns to cache at once. Returns 0 if the sample
+ * carries no news (stale, and usage not moved or its split not known). */
 static int estimate_risk(struct fc_state *s, const struct fc_input *in, double limit,
 			 double *risk)
 {
@@ -454,18 +475,20 @@ static int estimate_risk(struct fc_state *s, const struct fc_input *in, double l
 	double moved = usage - s->fresh_usage, noise = FC_SPLIT_MIN * limit;
 
 	if (in->stale && s->have_fresh) {
-		if (fabs(moved) < noise)
+		if (fabs(moved) < noise || isnan(s->split) || isnan(s->split_prev))
 			return 0;
-		*risk = fmin(fmax(s->fresh_risk + s->split * moved, 0), usage);
+		*risk = fmin(fmax(s->fresh_risk + fmin(s->split, s->split_prev) * moved, 0), usage);
 		return 1;
 	}
 	fresh_evidence(s, in);
 	*risk = usage - reclaim;
-	if (!s->have_fresh)     /* no change seen yet: the cgroup's make-up is the best guess,
-				   and a nearly empty cgroup's growth is taken as risk */
-		s->split = usage >= noise ? *risk / usage : 1;
-	else if (fabs(moved) >= noise)
+	if (!s->have_fresh) {   /* no change seen yet: the cgroup's make-up is the best guess;
+				   a nearly empty cgroup has none */
+		s->split = s->split_prev = usage >= noise ? *risk / usage : NAN;
+	} else if (fabs(moved) >= noise) {
+		s->split_prev = s->split;
 		s->split = fmin(fmax((*risk - s->fresh_risk) / moved, 0), 1);
+	}
 	s->have_fresh = 1;
 	s->fresh_t = in->t;
 	s->fresh_usage = usage;
@@ -510,7 +533,7 @@ static void curved_trend(const struct fc_state *s, double t0, double tw, double 
 		out->slope = hg.after;
 		out->eta = eta_of(limit, hg.value, hg.after);
 		/* as the line's: fit, and how much of the window the segment covers */
-		out->confidence = seg.r2 * fmin(1.0, -hg.knee / tw + 0.25);
+		out->confidence = line_confidence(seg.r2, -hg.knee, tw, out->eta);
 	} else if (quad) {
 		double e = eta_accel(limit, c[0], c[1], 2 * c[2]);
 
@@ -688,7 +711,7 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 	out->mode = trend.slope > 0 ? FC_TREND : FC_NONE;
 	out->slope = trend.slope;
 	out->eta = eta_of(limit, trend.icpt, trend.slope);
-	out->confidence = trend.r2 * fmin(1.0, trend.span / tw + 0.25);
+	out->confidence = line_confidence(trend.r2, trend.span, tw, out->eta);
 	if (trend.slope > 0 && trend.slope * trend.span >= FC_SPLIT_MIN * limit)
 		curved_trend(s, t0, tw, limit, &trend, out);
 	if (out->eta > p->horizon)

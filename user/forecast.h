@@ -54,7 +54,9 @@ struct fc_state {
 	/* the last reading of usage and memory.stat taken together ("fresh") */
 	int have_fresh;
 	double fresh_t, fresh_usage, fresh_risk;
-	double split;                   /* share of a change in usage that is risk, 0..1 */
+	/* share of a change in usage that is risk, 0..1, learned from the last two changes
+	 * seen by fresh readings (NAN: not known) */
+	double split, split_prev;
 	/* evidence beyond the file LRU, from fresh readings */
 	double psi_some_prev;           /* the last fresh reading's PSI some avg10 */
 	double pressure;                /* 0..1: PSI's evidence of real pressure, last fresh */
