@@ -17,7 +17,8 @@
  *     is the trend instead. Growth in spells, with quiet spells longer than the window, is
  *     followed by the Theil-Sen slope over the longer history (long_trend). A burst (a large
  *     rise within the last second) uses the last second's slope, extrapolated no further
- *     than FC_BURST_REACH. A line is trusted as far as five times the time it spans.
+ *     than FC_BURST_REACH. A line (or curve) is trusted as far as five times the time
+ *     it spans, and a curve needs FC_KNEE_MIN of data.
  *     Evidence beyond the file LRU (memory.stat, memory.pressure):
  *     - refaults are recorded but not used: discounting refaulted active cache from
  *       reclaimable (cache refaulted as fast as it is reclaimed looks like a working set)
@@ -245,6 +246,12 @@ static double cycle_trend(const struct fc_state *s, int k, double now, double *e
 		env = fmax(env, s->peaks[i].risk + fmax(slope, 0) * (now - s->peaks[i].t));
 	*envelope = env;
 	return slope;
+}
+
+/* Seconds of history behind cycle_trend's fit: from the oldest of the last k peaks to now. */
+static double cycle_span(const struct fc_state *s, int k, double now)
+{
+	return s->npeaks ? now - s->peaks[s->npeaks > k ? s->npeaks - k : 0].t : 0;
 }
 
 static double eta_of(double limit, double value, double slope)
@@ -511,12 +518,14 @@ static void curved_trend(const struct fc_state *s, double t0, double tw, double 
 {
 	struct win w;           /* 4 KiB: on the stack, the forecaster keeps no globals */
 	double c[3], qrss, lrss;
-	struct hinge hg;
+	struct hinge hg = { 0 };
 	int quad, knee;
 
 	window_of(s, t0, &w);
 	lrss = line_rss(&w);
-	quad = quad_fit(&w, c, &qrss) && c[2] > 0 && c[1] > 0 && qrss <= FC_ACCEL_EXPLAIN * lrss;
+	/* a curve from a second or two of data is the burst rule's business, as a knee is */
+	quad = trend->span >= FC_KNEE_MIN && quad_fit(&w, c, &qrss) && c[2] > 0 && c[1] > 0 &&
+	       qrss <= FC_ACCEL_EXPLAIN * lrss;
 	knee = hinge_fit(&w, &hg) && hg.after > trend->slope && hg.rss <= FC_ACCEL_EXPLAIN * lrss;
 	if (knee && (!quad || hg.rss <= qrss)) {
 		/* The segment after the knee must be at least FC_KNEE_MIN long and itself a line:
@@ -541,6 +550,9 @@ static void curved_trend(const struct fc_state *s, double t0, double tw, double 
 			out->mode = FC_ACCEL;
 			out->slope = c[1];
 			out->eta = e;
+			/* trusted as far as the data reaches, as the line is: a parabola through
+			 * the first second of a leak's start-up promised 8 s */
+			out->confidence = line_confidence(trend->r2, trend->span, tw, e);
 		}
 	}
 }
@@ -689,7 +701,10 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 		out->mode = FC_CYCLE;
 		out->slope = ps;
 		out->eta = ps > 0 ? fmax(eta_of(limit, envelope, ps), 0) : INFINITY;
-		out->confidence = fmin(1.0, s->npeaks / 4.0);
+		/* four peaks make a cycle's trend; a line through them, trusted as far as its reach
+		 * (the first teeth of a start-up: three peaks over 3 s promised 56 s) */
+		out->confidence = fmin(1.0, s->npeaks / 4.0) *
+				  fmin(1.0, FC_LINE_REACH * cycle_span(s, FC_CYCLE_PEAKS, in->t) / out->eta);
 		if (risk > envelope + turn && s->rising) {
 			/* this tooth is past every earlier peak: growth of a new kind, unless it is
 			 * only seen nearer its top than the earlier ones were: a tooth rising at the
@@ -702,7 +717,8 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 				out->mode = FC_BREAKOUT;
 				out->slope = leg.slope;
 				out->eta = e;
-				out->confidence = leg.r2;
+				/* a line, trusted as far as its reach */
+				out->confidence = leg.r2 * fmin(1.0, FC_LINE_REACH * leg.span / e);
 			}
 		}
 		return;
