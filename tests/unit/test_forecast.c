@@ -2,6 +2,7 @@
  * about a horizon ahead, stationary shapes (sawtooth, page cache, noise) never fire after
  * the warm-up, a rising sawtooth and a burst are caught, and the engine's episodes. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include "test.h"
 #include "engine.h"
@@ -487,6 +488,41 @@ static void test_many_tasks_one_leak(void)
 	}
 }
 
+/* The bench's 8-tasks-1-leaks cgroup, its first 9.5 s as the daemon recorded them (seconds,
+ * usage, limit, reclaimable, 1 for a kernel sample between reads): 7 sawtooth tasks and a
+ * 3 MB/s leak starting, the kill 89.9 s away. At H=60 the first teeth are no trend for a
+ * minute: a breakout (ETA 19.7 s) and a cycle through three peaks over 3 s (ETA 56 s) fired
+ * and held their episode open to the kill, 85 s later. */
+static void test_first_teeth_of_a_startup_are_no_trend(void)
+{
+	const char *dir = getenv("OOMCAST_TESTDATA");
+	char path[512];
+	double t, usage, limit, reclaim;
+	int stale, n = 0, fired = 0;
+	struct fc_params p;
+	struct fc_state s;
+	struct fc_result out;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/8tasks-startup.txt", dir ? dir : "tests/unit/data");
+	f = fopen(path, "r");
+	ASSERT_TRUE(f != NULL, "the recorded samples open (run from the repository's root)");
+	if (!f)
+		return;
+	fc_params_default(&p, 60);
+	fc_init(&s);
+	while (fscanf(f, "%lf %lf %lf %lf %d", &t, &usage, &limit, &reclaim, &stale) == 5) {
+		struct fc_input in = { t, (uint64_t)usage, (uint64_t)limit, (uint64_t)reclaim, 0, stale, 0, 0 };
+
+		fc_observe(&s, &p, &in, &out);
+		fired += out.mode != FC_NONE && out.eta <= p.horizon && out.confidence >= p.min_confidence;
+		n++;
+	}
+	fclose(f);
+	ASSERT_EQ(n, 102, "samples read");
+	ASSERT_EQ(fired, 0, "samples with a forecast due");
+}
+
 /* After a kill the engine starts the cgroup afresh, and its first reading may still be the
  * usage at the limit from before the kill: that fall is the OOM killer, not a tooth of a
  * sawtooth, and the next burst (0 to the limit in 3 s) must be forecast like the first. */
@@ -900,6 +936,7 @@ int main(void)
 	RUN(test_streaming_refaults_stay_reclaimable);
 	RUN(test_pressure_at_limit_raises_confidence);
 	RUN(test_many_tasks_one_leak);
+	RUN(test_first_teeth_of_a_startup_are_no_trend);
 	RUN(test_burst_after_a_kill_is_caught);
 	RUN(test_small_step_under_full_cache_never_fires);
 	RUN(test_leak_after_a_quiet_spell);
