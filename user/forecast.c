@@ -4,9 +4,9 @@
  *  1. Risk = usage - reclaimable: page cache that reclaim can take back is not risk. Between
  *     two reads of memory.stat the daemon only knows usage (the kernel's samples); a change
  *     of usage then counts as risk in the share that risk took of the last two changes seen
- *     with memory.stat (the smaller), and a kernel sample whose usage did not move, or
- *     whose share is not known yet, carries no news: the last verdict stands, its ETA
- *     shortened by the time that passed.
+ *     with memory.stat in one run of growth (the one that makes the lower risk), and a
+ *     kernel sample whose usage did not move, or whose share is not known yet, carries no
+ *     news: the last verdict stands, its ETA shortened by the time that passed.
  *  2. Turning points with a hysteresis of FC_TURN of the limit split the series into legs;
  *     a fall of more than that after a rise is a sawtooth peak (GC, cache trim, restart).
  *  3. No recent peak: the trend is a least-squares line over the recent window, from the last
@@ -17,8 +17,9 @@
  *     is the trend instead. Growth in spells, with quiet spells longer than the window, is
  *     followed by the Theil-Sen slope over the longer history (long_trend). A burst (a large
  *     rise within the last second) uses the last second's slope, extrapolated no further
- *     than FC_BURST_REACH. A line (or curve) is trusted as far as five times the time
- *     it spans, and a curve needs FC_KNEE_MIN of data.
+ *     than FC_BURST_REACH. A line (or curve, or a breakout's leg) that covers less than
+ *     three quarters of its window is trusted no further than five times the time it
+ *     spans, and a curve needs FC_KNEE_MIN of data.
  *     Evidence beyond the file LRU (memory.stat, memory.pressure):
  *     - refaults are recorded but not used: discounting refaulted active cache from
  *       reclaimable (cache refaulted as fast as it is reclaimed looks like a working set)
@@ -34,8 +35,10 @@
  *     ETA follows the peaks, not the teeth: one slope fitted over the last FC_PEAKS peaks and
  *     floors together (each with its own level), and an envelope of that slope through the
  *     highest recent peak, because teeth of several tasks add up to irregular heights and
- *     the tallest meets the limit first. A tooth that breaks out above the envelope is
- *     treated as new growth and uses its own slope. A fall from the limit itself is the OOM
+ *     the tallest meets the limit first. Four peaks make that trend, and until FC_CYCLE_PEAKS
+ *     it is trusted no further than five times the time its peaks span. A tooth that breaks
+ *     out above the envelope is treated as new growth and uses its own slope (its leg, as
+ *     a line). A fall from the limit itself is the OOM
  *     killer, not a tooth, and records no peak.
  * Pure: the caller supplies every timestamp. */
 #include <math.h>
@@ -248,10 +251,17 @@ static double cycle_trend(const struct fc_state *s, int k, double now, double *e
 	return slope;
 }
 
-/* Seconds of history behind cycle_trend's fit: from the oldest of the last k peaks to now. */
-static double cycle_span(const struct fc_state *s, int k, double now)
+/* A cycle's trend is a line through its peaks: four make it, and until the fit has its
+ * FC_CYCLE_PEAKS it is trusted no further than FC_LINE_REACH times the time they span (the
+ * first teeth of a start-up: three peaks over 3 s promised 56 s at H=60, 85 s before the
+ * kill, and held the episode open to it). */
+static double cycle_confidence(const struct fc_state *s, double eta)
 {
-	return s->npeaks ? now - s->peaks[s->npeaks > k ? s->npeaks - k : 0].t : 0;
+	double c = fmin(1.0, s->npeaks / 4.0);
+
+	if (s->npeaks < FC_CYCLE_PEAKS)
+		c *= fmin(1.0, FC_LINE_REACH * (s->peaks[s->npeaks - 1].t - s->peaks[0].t) / eta);
+	return c;
 }
 
 static double eta_of(double limit, double value, double slope)
@@ -262,15 +272,16 @@ static double eta_of(double limit, double value, double slope)
 }
 
 /* Confidence in a line fitted over span seconds of a trend window tw long, whose ETA is
- * eta: its fit, times the share of the window it covers (three quarters is enough), and no
- * more than the share of its reach that its data covers: a line reaches FC_LINE_REACH times
- * its span with full confidence, as far as the burst rule reaches from its one second. Half
- * a second of a process's start-up in a new cgroup (1 MB, then the next 1 MB of page cache
- * counted as risk before memory.stat said it was cache) is a line that promised 64 MB in 10 s;
- * a trend over its whole window, whose ETA is within twice the window, is not touched. */
+ * eta: its fit, times the share of the window it covers (three quarters is enough); and a
+ * line that does not cover that much yet is trusted no further than FC_LINE_REACH times its
+ * span, as far as the burst rule reaches from its one second. Half a second of a process's
+ * start-up in a new cgroup (1 MB, then page cache counted as risk before memory.stat said it
+ * was cache) made a line that promised 64 MiB in 9.7 s. */
 static double line_confidence(double r2, double span, double tw, double eta)
 {
-	return r2 * fmin(fmin(1.0, span / tw + 0.25), FC_LINE_REACH * span / eta);
+	double cover = span / tw + 0.25;
+
+	return r2 * (cover >= 1 ? 1 : fmin(cover, FC_LINE_REACH * span / eta));
 }
 
 /* Cycling = a peak recently enough: within twice the longest gap seen between peaks (or
@@ -466,25 +477,31 @@ static void fresh_evidence(struct fc_state *s, const struct fc_input *in)
 
 /* Risk of this sample. A fresh sample (usage and memory.stat read together) is exact and
  * teaches the split: which share of the last change in usage was risk. A stale one (a
- * kernel sample between reads) applies the split to its change of usage since the last
- * fresh reading, and only a split that the last two changes agree on: where the make-up of
- * growth changes, a split learned across the change is wrong until the next reading, and a
- * guess must not raise risk that no reading saw (a process that starts in a new cgroup:
- * 1 MB of its own, then page cache at 200 MB/s; 0.3 of that cache taken as risk for a
- * quarter of a second made a line that filled 64 MiB in 8 s). The smaller share of the two
- * is taken: growth that turns to risk is seen a reading later (the daemon re-reads within
- * 0.25 s when usage moves 1%), growth that turns to cache at once. Returns 0 if the sample
- * carries no news (stale, and usage not moved or its split not known). */
+ * kernel sample between reads) applies a split to its change of usage since the last fresh
+ * reading: within one run of growth (readings that each saw usage move), the one of the
+ * last two splits that makes the lower risk. Where the make-up of growth changes, a split
+ * learned across the change is wrong until the next reading, and a guess must not raise
+ * risk that no reading saw: a process that started in a new 64 MiB cgroup brought 1 MB of
+ * its own, then streamed page cache at 160 MB/s, and the first split (its megabyte with
+ * the first cache) applied to the next quarter second of cache made 3 MB of risk growing at
+ * 6.6 MB/s, ETA 9.7 s (the 6.1 VM's flaky case). Growth that turns to cache is seen at once,
+ * growth that turns to risk a reading later (within 0.25 s). Growth that starts after a
+ * quiet reading is a new run: its first split stands alone (a burst after a cache stream
+ * went quiet must not wait for a second reading); a nearly empty cgroup has no split until
+ * two changes taught it. Returns 0 if the sample carries no news (stale, and usage not
+ * moved or its split not known). */
 static int estimate_risk(struct fc_state *s, const struct fc_input *in, double limit,
 			 double *risk)
 {
 	double usage = (double)in->usage, reclaim = fmin((double)in->reclaimable, usage);
-	double moved = usage - s->fresh_usage, noise = FC_SPLIT_MIN * limit;
+	double moved = usage - s->fresh_usage, noise = FC_SPLIT_MIN * limit, share;
+	int moving = fabs(moved) >= noise;
 
 	if (in->stale && s->have_fresh) {
-		if (fabs(moved) < noise || isnan(s->split) || isnan(s->split_prev))
+		if (!moving || isnan(s->split) || isnan(s->split_prev))
 			return 0;
-		*risk = fmin(fmax(s->fresh_risk + fmin(s->split, s->split_prev) * moved, 0), usage);
+		share = moved > 0 ? fmin(s->split, s->split_prev) : fmax(s->split, s->split_prev);
+		*risk = fmin(fmax(s->fresh_risk + share * moved, 0), usage);
 		return 1;
 	}
 	fresh_evidence(s, in);
@@ -492,11 +509,14 @@ static int estimate_risk(struct fc_state *s, const struct fc_input *in, double l
 	if (!s->have_fresh) {   /* no change seen yet: the cgroup's make-up is the best guess;
 				   a nearly empty cgroup has none */
 		s->split = s->split_prev = usage >= noise ? *risk / usage : NAN;
-	} else if (fabs(moved) >= noise) {
-		s->split_prev = s->split;
-		s->split = fmin(fmax((*risk - s->fresh_risk) / moved, 0), 1);
+	} else if (moving) {
+		double learned = fmin(fmax((*risk - s->fresh_risk) / moved, 0), 1);
+
+		s->split_prev = s->fresh_moving || isnan(s->split) ? s->split : learned;
+		s->split = learned;
 	}
 	s->have_fresh = 1;
+	s->fresh_moving = moving;
 	s->fresh_t = in->t;
 	s->fresh_usage = usage;
 	s->fresh_risk = *risk;
@@ -701,10 +721,7 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 		out->mode = FC_CYCLE;
 		out->slope = ps;
 		out->eta = ps > 0 ? fmax(eta_of(limit, envelope, ps), 0) : INFINITY;
-		/* four peaks make a cycle's trend; a line through them, trusted as far as its reach
-		 * (the first teeth of a start-up: three peaks over 3 s promised 56 s) */
-		out->confidence = fmin(1.0, s->npeaks / 4.0) *
-				  fmin(1.0, FC_LINE_REACH * cycle_span(s, FC_CYCLE_PEAKS, in->t) / out->eta);
+		out->confidence = cycle_confidence(s, out->eta);
 		if (risk > envelope + turn && s->rising) {
 			/* this tooth is past every earlier peak: growth of a new kind, unless it is
 			 * only seen nearer its top than the earlier ones were: a tooth rising at the

@@ -55,8 +55,9 @@ struct fc_state {
 	int have_fresh;
 	double fresh_t, fresh_usage, fresh_risk;
 	/* share of a change in usage that is risk, 0..1, learned from the last two changes
-	 * seen by fresh readings (NAN: not known) */
+	 * seen by fresh readings (NAN: not known); did the last fresh reading see a change? */
 	double split, split_prev;
+	int fresh_moving;
 	/* evidence beyond the file LRU, from fresh readings */
 	double psi_some_prev;           /* the last fresh reading's PSI some avg10 */
 	double pressure;                /* 0..1: PSI's evidence of real pressure, last fresh */

@@ -177,6 +177,99 @@ static void test_startup_in_an_empty_cgroup_never_fires(void)
 	ASSERT_EQ(fired, 0, "start-up runs (of 100) that raised a forecast");
 }
 
+/* A cgroup streamed page cache to 40% of its limit for 10 s, then sat still; at 20 s its
+ * task fills the rest with anonymous memory in 1 to 3 s. The daemon as run.c feeds it. The
+ * share learned from the cache stream must not hold the burst's kernel samples back: the
+ * burst is a new run of growth (a quiet reading came between), and its first reading's
+ * share stands alone. Held to the smaller of the cache's share and the burst's, the kernel
+ * samples stayed flat for a reading and the lead fell to 0.4 s (one start missed). */
+static void test_burst_after_a_cache_stream_went_quiet(void)
+{
+	double limit = 256 * 1048576.0, worst = INFINITY;
+	int missed = 0;
+
+	for (double fill = 1; fill <= 3; fill++)
+		for (double ph = 0; ph < 0.999; ph += 0.05) {
+			double t, polled_t = -1e9, polled_cache = 0, polled_usage = 0, next_poll = 0;
+			double fire = NAN, kill = NAN, start = 20 + ph;
+			struct fc_params p;
+			struct fc_state s;
+			struct fc_result out;
+
+			fc_params_default(&p, 30);
+			fc_init(&s);
+			for (int i = 0; i < 400 && isnan(kill); i++) {
+				double anon = 0.05 * limit, cache = fmin(i * 0.01, 1) * 0.4 * limit;
+				double usage;
+				int poll;
+
+				t = i * 0.1 + 0.0123;
+				if (t > start)
+					anon += (limit - anon) * fmin((t - start) / fill, 1);
+				cache = fmin(cache, fmax(limit - anon, 0));
+				usage = anon + cache;
+				if (anon >= 0.999 * limit) {
+					kill = t;
+					break;
+				}
+				poll = t >= next_poll ||
+				       (t - polled_t >= 0.25 && fabs(usage - polled_usage) > limit / 100);
+				if (t >= next_poll)
+					next_poll += 1;
+				if (poll)
+					polled_t = t, polled_usage = usage, polled_cache = cache;
+				struct fc_input in = { t, (uint64_t)usage, (uint64_t)limit,
+						       (uint64_t)fmin(polled_cache, usage), 0, !poll, 0, 0 };
+				fc_observe(&s, &p, &in, &out);
+				if (isnan(fire) && out.mode != FC_NONE && out.eta <= p.horizon &&
+				    out.confidence >= p.min_confidence)
+					fire = t;
+			}
+			if (isnan(fire) || isnan(kill) || fire < start)
+				missed++;
+			else
+				worst = fmin(worst, kill - fire);
+		}
+	ASSERT_EQ(missed, 0, "bursts missed or forecast before they began (of 60)");
+	ASSERT_RANGE(worst, 0.7 - 1e-9, 1e9, "shortest lead");
+}
+
+/* Long horizons: the trend window stops growing at 30 s, and a full window is a trend for
+ * any horizon. With its reach held to five times its span, a steady leak at H=600 was
+ * forecast with 506 s left. */
+static void test_steady_leak_at_long_horizons(void)
+{
+	double limit = 1e9, horizons[] = { 300, 600, 900 };
+	int off = 0;
+
+	for (int j = 0; j < 3; j++)
+		for (int seed = 1; seed <= 40; seed++) {  /* 40 paces, each with its own noise */
+			double h = horizons[j], left = NAN;
+			double rate = 0.9 * limit / (4 * h + 100) * (0.8 + seed * 0.01);
+			struct fc_params p;
+			struct fc_state s;
+			struct fc_result out;
+
+			srand(seed);
+			fc_params_default(&p, h);
+			fc_init(&s);
+			for (double t = 0; isnan(left); t += 1) {
+				double r = 0.1 * limit + rate * t +
+					   0.002 * limit * (rand() / (double)RAND_MAX - 0.5);
+				struct fc_input in = { t, (uint64_t)r, (uint64_t)limit, 0, 0, 0, 0, 0 };
+
+				if (r >= limit)
+					break;
+				fc_observe(&s, &p, &in, &out);
+				if (out.mode != FC_NONE && out.eta <= h &&
+				    out.confidence >= p.min_confidence)
+					left = (limit - r) / rate;
+			}
+			off += !(left >= 0.9 * h && left <= 1.2 * h);
+		}
+	ASSERT_EQ(off, 0, "leaks (of 120) first forecast outside 0.9-1.2 x the horizon");
+}
+
 static void test_anon_leak_under_full_cache_between_polls(void)
 {
 	double limit = 400 * MB, polled = 0, t, first = NAN, kill = NAN;
@@ -926,6 +1019,8 @@ int main(void)
 	RUN(test_accelerating_leak_fires_a_horizon_ahead);
 	RUN(test_cache_growth_between_polls_is_not_risk);
 	RUN(test_startup_in_an_empty_cgroup_never_fires);
+	RUN(test_burst_after_a_cache_stream_went_quiet);
+	RUN(test_steady_leak_at_long_horizons);
 	RUN(test_anon_leak_under_full_cache_between_polls);
 	RUN(test_stationary_sawtooth_90pct_never_fires);
 	RUN(test_rising_sawtooth_is_caught);
