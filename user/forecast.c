@@ -96,6 +96,11 @@ void fc_init(struct fc_state *s)
 	s->prev.eta = INFINITY;
 }
 
+int fc_split_known(const struct fc_state *s)
+{
+	return !isnan(s->split) && !isnan(s->split_prev);
+}
+
 const char *fc_mode_name(enum fc_mode m)
 {
 	static const char *const names[] = { "none", "trend", "cycle", "breakout", "burst",

@@ -83,5 +83,8 @@ void fc_init(struct fc_state *s);
 void fc_observe(struct fc_state *s, const struct fc_params *p, const struct fc_input *in,
 		struct fc_result *out);
 const char *fc_mode_name(enum fc_mode m);
+/* Does the forecaster know which share of a usage change is risk (two changes taught it)?
+ * Until it does, kernel samples between reads of memory.stat carry no news for it. */
+int fc_split_known(const struct fc_state *s);
 
 #endif

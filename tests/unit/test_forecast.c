@@ -183,6 +183,34 @@ static void test_startup_in_an_empty_cgroup_never_fires(void)
  * burst is a new run of growth (a quiet reading came between), and its first reading's
  * share stands alone. Held to the smaller of the cache's share and the burst's, the kernel
  * samples stayed flat for a reading and the lead fell to 0.4 s (one start missed). */
+/* The daemon reads memory.stat faster while the forecaster cannot tell cache from risk
+ * between reads: a new, empty cgroup, until two changes taught it; a cgroup that starts with
+ * memory in it has its make-up as the first guess. */
+static void test_split_known_after_two_changes(void)
+{
+	double limit = 100 * MB;
+	struct fc_params p;
+	struct fc_state s;
+	struct fc_result out;
+	struct fc_input in = { 0, 0, (uint64_t)limit, 0, 0, 0, 0, 0 };
+
+	fc_params_default(&p, 10);
+	fc_init(&s);
+	ASSERT_TRUE(!fc_split_known(&s), "unknown before any reading");
+	fc_observe(&s, &p, &in, &out);                  /* empty */
+	ASSERT_TRUE(!fc_split_known(&s), "unknown for an empty cgroup");
+	in.t = 0.25, in.usage = (uint64_t)(5 * MB);
+	fc_observe(&s, &p, &in, &out);                  /* one change */
+	ASSERT_TRUE(!fc_split_known(&s), "unknown after one change");
+	in.t = 0.5, in.usage = (uint64_t)(10 * MB);
+	fc_observe(&s, &p, &in, &out);                  /* two */
+	ASSERT_TRUE(fc_split_known(&s), "known after two changes");
+	fc_init(&s);
+	in.t = 0, in.usage = (uint64_t)(20 * MB), in.reclaimable = (uint64_t)(5 * MB);
+	fc_observe(&s, &p, &in, &out);
+	ASSERT_TRUE(fc_split_known(&s), "a cgroup with memory in it: its make-up");
+}
+
 static void test_burst_after_a_cache_stream_went_quiet(void)
 {
 	double limit = 256 * 1048576.0, worst = INFINITY;
@@ -1019,6 +1047,7 @@ int main(void)
 	RUN(test_accelerating_leak_fires_a_horizon_ahead);
 	RUN(test_cache_growth_between_polls_is_not_risk);
 	RUN(test_startup_in_an_empty_cgroup_never_fires);
+	RUN(test_split_known_after_two_changes);
 	RUN(test_burst_after_a_cache_stream_went_quiet);
 	RUN(test_steady_leak_at_long_horizons);
 	RUN(test_anon_leak_under_full_cache_between_polls);
