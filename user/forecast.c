@@ -256,6 +256,14 @@ static double cycle_trend(const struct fc_state *s, int k, double now, double *e
 	return slope;
 }
 
+/* How far a line fitted over span seconds is trusted to reach eta: fully up to
+ * FC_LINE_REACH times its span, as far as the burst rule reaches from its one second, and
+ * less beyond (0..1). */
+static double reach(double span, double eta)
+{
+	return fmin(1.0, FC_LINE_REACH * span / eta);
+}
+
 /* A cycle's trend is a line through its peaks: four make it, and until the fit has its
  * FC_CYCLE_PEAKS it is trusted no further than FC_LINE_REACH times the time they span (the
  * first teeth of a start-up: three peaks over 3 s promised 56 s at H=60, 85 s before the
@@ -265,7 +273,7 @@ static double cycle_confidence(const struct fc_state *s, double eta)
 	double c = fmin(1.0, s->npeaks / 4.0);
 
 	if (s->npeaks < FC_CYCLE_PEAKS)
-		c *= fmin(1.0, FC_LINE_REACH * (s->peaks[s->npeaks - 1].t - s->peaks[0].t) / eta);
+		c *= reach(s->peaks[s->npeaks - 1].t - s->peaks[0].t, eta);
 	return c;
 }
 
@@ -278,15 +286,14 @@ static double eta_of(double limit, double value, double slope)
 
 /* Confidence in a line fitted over span seconds of a trend window tw long, whose ETA is
  * eta: its fit, times the share of the window it covers (three quarters is enough); and a
- * line that does not cover that much yet is trusted no further than FC_LINE_REACH times its
- * span, as far as the burst rule reaches from its one second. Half a second of a process's
- * start-up in a new cgroup (1 MB, then page cache counted as risk before memory.stat said it
- * was cache) made a line that promised 64 MiB in 9.7 s. */
+ * line that does not cover that much yet is trusted no further than its reach. Half a
+ * second of a process's start-up in a new cgroup (1 MB, then page cache counted as risk
+ * before memory.stat said it was cache) made a line that promised 64 MiB in 9.7 s. */
 static double line_confidence(double r2, double span, double tw, double eta)
 {
 	double cover = span / tw + 0.25;
 
-	return r2 * (cover >= 1 ? 1 : fmin(cover, FC_LINE_REACH * span / eta));
+	return r2 * (cover >= 1 ? 1 : fmin(cover, reach(span, eta)));
 }
 
 /* Cycling = a peak recently enough: within twice the longest gap seen between peaks (or
@@ -503,7 +510,7 @@ static int estimate_risk(struct fc_state *s, const struct fc_input *in, double l
 	int moving = fabs(moved) >= noise;
 
 	if (in->stale && s->have_fresh) {
-		if (!moving || isnan(s->split) || isnan(s->split_prev))
+		if (!moving || !fc_split_known(s))
 			return 0;
 		share = moved > 0 ? fmin(s->split, s->split_prev) : fmax(s->split, s->split_prev);
 		*risk = fmin(fmax(s->fresh_risk + share * moved, 0), usage);
@@ -739,8 +746,7 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 				out->mode = FC_BREAKOUT;
 				out->slope = leg.slope;
 				out->eta = e;
-				/* a line, trusted as far as its reach */
-				out->confidence = leg.r2 * fmin(1.0, FC_LINE_REACH * leg.span / e);
+				out->confidence = leg.r2 * reach(leg.span, e);   /* a line */
 			}
 		}
 		return;
