@@ -131,14 +131,38 @@ static void test_cache_growth_between_polls_is_not_risk(void)
 	ASSERT_TRUE(!fired, "no forecast while the page cache fills");
 }
 
+/* The daemon's reads as run.c makes them: memory.stat (with usage) on each 1-s tick, and
+ * again when a kernel sample finds usage moved by more than 1% of the limit and the last
+ * read is 0.25 s old; other samples are the kernel's, usage only, with the last read's
+ * reclaimable. */
+struct reads {
+	double last_t, last_usage, last_cache, next_tick;
+};
+
+static void feed_reads(struct reads *r, struct fc_state *s, const struct fc_params *p,
+		       double t, double anon, double cache, double limit, struct fc_result *out)
+{
+	double usage = anon + cache;
+	int read = t >= r->next_tick ||
+		   (t - r->last_t >= 0.25 && fabs(usage - r->last_usage) > limit / 100);
+	struct fc_input in = { t, (uint64_t)usage, (uint64_t)limit, 0, 0, !read, 0, 0 };
+
+	if (t >= r->next_tick)
+		r->next_tick += 1;
+	if (read)
+		r->last_t = t, r->last_usage = usage, r->last_cache = cache;
+	in.reclaimable = (uint64_t)fmin(r->last_cache, usage);
+	fc_observe(s, p, &in, out);
+}
+
 /* A process starts in a new, empty cgroup and streams a file through it: 1 MB of its own
- * in the first 0.1 s, then page cache at rate until the limit holds it. The daemon as run.c
- * feeds it: a poll at the start (empty), kernel samples every 50 ms (usage only), and a
- * re-read of memory.stat when usage moved by more than 1% and the last read is 0.25 s old.
- * Returns 1 if anything would have raised a forecast. */
+ * in the first 0.1 s, then page cache at rate until the limit holds it, read as run.c reads
+ * it (the first read finds the cgroup empty), with kernel samples every 50 ms. Returns 1 if
+ * anything would have raised a forecast. */
 static int startup_cache_fires(double rate, double phase)
 {
-	double limit = 64 * 1048576.0, t, polled_t = -1, polled_cache = 0, polled_usage = 0;
+	double limit = 64 * 1048576.0, t;
+	struct reads r = { -1e9, 0, 0, 0 };
 	struct fc_params p;
 	struct fc_state s;
 	struct fc_result out;
@@ -149,15 +173,8 @@ static int startup_cache_fires(double rate, double phase)
 		double run = fmax(t - phase, 0);
 		double anon = fmin(run / 0.1, 1) * 1.1 * MB;
 		double cache = fmin(fmax(run - 0.1, 0) * rate, limit - anon - 0.1 * MB);
-		double usage = anon + cache;
-		int poll = t - polled_t >= 1 ||
-			   (t - polled_t >= 0.25 && fabs(usage - polled_usage) > limit / 100);
-		struct fc_input in = { t, (uint64_t)usage, (uint64_t)limit, 0, 0, !poll, 0, 0 };
 
-		if (poll)
-			polled_t = t, polled_cache = cache, polled_usage = usage;
-		in.reclaimable = (uint64_t)fmin(polled_cache, usage);
-		fc_observe(&s, &p, &in, &out);
+		feed_reads(&r, &s, &p, t, anon, cache, limit, &out);
 		if (out.mode != FC_NONE && out.eta <= p.horizon && out.confidence >= p.min_confidence)
 			return 1;
 	}
@@ -178,7 +195,7 @@ static void test_startup_in_an_empty_cgroup_never_fires(void)
 }
 
 /* A cgroup streamed page cache to 40% of its limit for 10 s, then sat still; at 20 s its
- * task fills the rest with anonymous memory in 1 to 3 s. The daemon as run.c feeds it. The
+ * task fills the rest with anonymous memory in 1 to 3 s, read as run.c reads it. The
  * share learned from the cache stream must not hold the burst's kernel samples back: the
  * burst is a new run of growth (a quiet reading came between), and its first reading's
  * share stands alone. Held to the smaller of the cache's share and the burst's, the kernel
@@ -218,8 +235,8 @@ static void test_burst_after_a_cache_stream_went_quiet(void)
 
 	for (double fill = 1; fill <= 3; fill++)
 		for (double ph = 0; ph < 0.999; ph += 0.05) {
-			double t, polled_t = -1e9, polled_cache = 0, polled_usage = 0, next_poll = 0;
-			double fire = NAN, kill = NAN, start = 20 + ph;
+			double t, fire = NAN, kill = NAN, start = 20 + ph;
+			struct reads r = { -1e9, 0, 0, 0 };
 			struct fc_params p;
 			struct fc_state s;
 			struct fc_result out;
@@ -228,27 +245,16 @@ static void test_burst_after_a_cache_stream_went_quiet(void)
 			fc_init(&s);
 			for (int i = 0; i < 400 && isnan(kill); i++) {
 				double anon = 0.05 * limit, cache = fmin(i * 0.01, 1) * 0.4 * limit;
-				double usage;
-				int poll;
 
 				t = i * 0.1 + 0.0123;
 				if (t > start)
 					anon += (limit - anon) * fmin((t - start) / fill, 1);
 				cache = fmin(cache, fmax(limit - anon, 0));
-				usage = anon + cache;
 				if (anon >= 0.999 * limit) {
 					kill = t;
 					break;
 				}
-				poll = t >= next_poll ||
-				       (t - polled_t >= 0.25 && fabs(usage - polled_usage) > limit / 100);
-				if (t >= next_poll)
-					next_poll += 1;
-				if (poll)
-					polled_t = t, polled_usage = usage, polled_cache = cache;
-				struct fc_input in = { t, (uint64_t)usage, (uint64_t)limit,
-						       (uint64_t)fmin(polled_cache, usage), 0, !poll, 0, 0 };
-				fc_observe(&s, &p, &in, &out);
+				feed_reads(&r, &s, &p, t, anon, cache, limit, &out);
 				if (isnan(fire) && out.mode != FC_NONE && out.eta <= p.horizon &&
 				    out.confidence >= p.min_confidence)
 					fire = t;
