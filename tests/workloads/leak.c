@@ -1,7 +1,8 @@
 /* leak.c: a test workload that allocates and touches memory at a set rate until it is
  * killed or its time bound runs out. Shapes: steady, accelerating, step, sawtooth,
- * rising-sawtooth, burst, page cache, spells (a leak that comes and goes), stairs. Every shape is paced by the clock (what is held is a
- * function of the time since start), so a slow CPU delays but does not distort the shape.
+ * rising-sawtooth, burst, page cache, spells (a leak that comes and goes), stairs. Every
+ * shape is paced by the clock (what is held is a function of the time since start), so a
+ * slow CPU delays but does not distort the shape.
  * Static, so it also runs inside the VM's initramfs. */
 #include <errno.h>
 #include <fcntl.h>
