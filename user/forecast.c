@@ -40,6 +40,12 @@
  *     out above the envelope is treated as new growth and uses its own slope (its leg, as
  *     a line). A fall from the limit itself is the OOM
  *     killer, not a tooth, and records no peak.
+ *  5. Teeth of several tasks on a beat: peaks that reach the envelope (within FC_TALL) are
+ *     the tall teeth; four at regular intervals make a beat. The limit is then met at the
+ *     first tall tooth that reaches it (its height from the slope through whole beats'
+ *     means), not where the envelope meets it, up to a beat earlier; the other teeth may
+ *     come at any time and bound that ETA with their own envelope. Never earlier than
+ *     the envelope's ETA, never more than a beat later.
  * Pure: the caller supplies every timestamp. */
 #include <math.h>
 #include <stdlib.h>
@@ -75,6 +81,15 @@
  * several tasks whose heights repeat over a few periods are seen through a whole repeat. */
 #define FC_CYCLE_PEAKS FC_PEAKS
 #define FC_PSI_HALF 10.0        /* PSI some avg10 (percent) that counts as even evidence */
+/* Teeth of several tasks: a peak within FC_TALL of the limit below the envelope is one of
+ * the tall teeth (the tasks' peaks coincide); FC_BEAT_TALLS of them whose intervals are
+ * each within FC_BEAT_JITTER of their mean make a beat. The beat's slope (whole beats'
+ * means) is trusted to FC_BEAT_SLOPE_ERR of itself. */
+#define FC_TALL (FC_TURN / 2)
+#define FC_BEAT_TALLS 4
+#define FC_BEAT_JITTER 0.1
+#define FC_BEAT_SLOPE_ERR 0.1
+#define FC_BEAT_WINDOWS 3       /* whole beats the slope is measured over, at most */
 
 void fc_params_default(struct fc_params *p, double horizon)
 {
@@ -141,6 +156,26 @@ static void ring_push(struct fc_sample *ring, int *n, double t, double v)
 	ring[(*n)++] = (struct fc_sample){ t, v };
 }
 
+static double cycle_trend(const struct fc_state *s, int k, double now, double *envelope);
+
+/* A peak is tall if it reaches within FC_TALL of the envelope the earlier peaks make. */
+static void push_peak(struct fc_state *s, double t, double v, double limit)
+{
+	double env;
+	int tall = 1;
+
+	if (s->npeaks) {
+		cycle_trend(s, FC_CYCLE_PEAKS, t, &env);
+		tall = v >= env - FC_TALL * limit;
+	}
+	if (s->npeaks == FC_PEAKS)
+		memmove(s->peak_tall, s->peak_tall + 1, FC_PEAKS - 1);
+	ring_push(s->peaks, &s->npeaks, t, v);
+	s->peak_tall[s->npeaks - 1] = (unsigned char)tall;
+	if (tall)
+		ring_push(s->talls, &s->ntalls, t, v);
+}
+
 /* Sawtooth legs: a turn needs a move of `turn` bytes against the current direction. A fall
  * from the limit itself (within counter noise) is no tooth: what took the memory back there
  * was the OOM killer or the task giving up, and a "peak" at the limit would make every later
@@ -160,7 +195,7 @@ static void track_turns(struct fc_state *s, double t, double risk, double limit)
 			s->run_max_t = t;
 		} else if (risk < s->run_max - turn) {
 			if (s->run_max < limit * (1 - FC_SPLIT_MIN))
-				ring_push(s->peaks, &s->npeaks, s->run_max_t, s->run_max);
+				push_peak(s, s->run_max_t, s->run_max, limit);
 			s->rising = 0;
 			s->run_min = risk;
 			s->run_min_t = t;
@@ -294,6 +329,122 @@ static double line_confidence(double r2, double span, double tw, double eta)
 	double cover = span / tw + 0.25;
 
 	return r2 * (cover >= 1 ? 1 : fmin(cover, reach(span, eta)));
+}
+
+/* The tall teeth's beat: the last FC_BEAT_TALLS tall peaks at regular intervals (each
+ * within FC_BEAT_JITTER of their mean), the last no more than half a beat overdue.
+ * Returns the period, or 0; *jitter is the largest deviation of an interval from it. */
+static double beat_of(const struct fc_state *s, double now, double *jitter)
+{
+	int i, n = s->ntalls;
+	double p;
+
+	if (n < FC_BEAT_TALLS)
+		return 0;
+	p = (s->talls[n - 1].t - s->talls[n - FC_BEAT_TALLS].t) / (FC_BEAT_TALLS - 1);
+	*jitter = 0;
+	for (i = n - FC_BEAT_TALLS + 1; i < n; i++) {
+		double dev = fabs(s->talls[i].t - s->talls[i - 1].t - p);
+
+		if (dev > FC_BEAT_JITTER * p)
+			return 0;
+		*jitter = fmax(*jitter, dev);
+	}
+	return now - s->talls[n - 1].t <= 1.5 * p ? p : 0;
+}
+
+/* Time-weighted mean risk over [a, b], linear between samples; NAN if the history does
+ * not reach back to a. */
+static double hist_mean(const struct fc_state *s, double a, double b)
+{
+	double area = 0;
+
+	if (!s->nhist || hist_at(s, s->nhist - 1)->t > a || !(b > a))
+		return NAN;
+	for (int i = 0; i + 1 < s->nhist; i++) {
+		const struct fc_sample *hi = hist_at(s, i), *lo = hist_at(s, i + 1);
+		double t0 = fmax(lo->t, a), t1 = fmin(hi->t, b), sl;
+
+		if (hi->t <= a)
+			break;
+		if (t1 <= t0 || hi->t <= lo->t)
+			continue;
+		sl = (hi->risk - lo->risk) / (hi->t - lo->t);
+		area += (lo->risk + sl * ((t0 + t1) / 2 - lo->t)) * (t1 - t0);
+	}
+	return area / (b - a);
+}
+
+/* The slope under a beat: a line through the means of the last whole beats (a periodic
+ * component averages out of each, whatever its shape). 0 if fewer than two fit. */
+static int beat_slope(const struct fc_state *s, double now, double period, double *slope)
+{
+	double sx = 0, sy = 0, sxx = 0, sxy = 0, m0 = 0;
+	int k;
+
+	for (k = 0; k < FC_BEAT_WINDOWS; k++) {
+		double m = hist_mean(s, now - (k + 1) * period, now - k * period), x;
+
+		if (isnan(m))
+			break;
+		if (!k)
+			m0 = m;
+		x = -(k + 0.5) * period;
+		m -= m0;
+		sx += x, sy += m, sxx += x * x, sxy += x * m;
+	}
+	if (k < 2)
+		return 0;
+	*slope = (sxy - sx * sy / k) / (sxx - sx * sx / k);
+	return 1;
+}
+
+/* Teeth of several tasks on a beat: the envelope runs through the tallest, which comes
+ * once a beat, so the limit is met at the first tall tooth that reaches it, not when the
+ * envelope does (up to a beat earlier: 93% ETA error in the last beat before the kill).
+ * The tall tooth's top is the run of samples around its peak within FC_TALL of it; the
+ * limit is met where that top begins, as early as the beat's jitter allows. The other
+ * teeth may come at any time: their own envelope (through the non-tall peaks and every
+ * sample of the last beat outside that top and, until a peak is seen there, outside the
+ * next tall tooth's, due a beat later) bounds the ETA. Never earlier than the envelope's ETA, never more than a beat
+ * later; the envelope's if there is no beat. */
+static double beat_eta(const struct fc_state *s, double now, double limit, double slope,
+		       double eta)
+{
+	double jit, p = beat_of(s, now, &jit), b, ref = -INFINITY, sub = -INFINITY, out;
+	double band = FC_TALL * limit, top0, top1, k, next;
+	const struct fc_sample *tall;
+	int i, j;
+
+	if (!isfinite(eta) || !(p > 0) || !beat_slope(s, now, p, &b) || !(b > 0))
+		return eta;
+	tall = &s->talls[s->ntalls - 1];
+	for (i = s->ntalls - FC_BEAT_TALLS; i < s->ntalls; i++)
+		ref = fmax(ref, s->talls[i].risk + b * (tall->t - s->talls[i].t));
+	/* the top of the last tall tooth: samples next to its peak within the band of it */
+	top0 = top1 = tall->t;
+	for (i = 0; i < s->nhist && hist_at(s, i)->t > tall->t; i++)
+		;
+	for (j = i - 1; j >= 0 && hist_at(s, j)->risk >= tall->risk - band; j--)
+		top1 = hist_at(s, j)->t;
+	for (j = i; j < s->nhist && hist_at(s, j)->risk >= tall->risk - band; j++)
+		top0 = hist_at(s, j)->t;
+	/* the first beat whose tall tooth reaches the limit, the slope trusted to its error */
+	k = fmax(1, ceil((limit - ref) / ((1 + FC_BEAT_SLOPE_ERR) * b * p)));
+	if (tall->t + k * p > now + eta + p)
+		return eta;             /* the beat and the envelope disagree: the envelope */
+	out = fmax(top0 - jit + k * p - now, eta);
+	next = top0 - jit + p;  /* the next tall tooth is due from here */
+	for (i = 0; i < s->npeaks; i++)
+		if (!s->peak_tall[i])
+			sub = fmax(sub, s->peaks[i].risk + fmax(slope, 0) * (now - s->peaks[i].t));
+	for (i = 0; i < s->nhist && hist_at(s, i)->t > now - p; i++) {
+		const struct fc_sample *h = hist_at(s, i);
+
+		if ((h->t < top0 || h->t > top1) && (h->t < next || s->peaks[s->npeaks - 1].t > next))
+			sub = fmax(sub, h->risk + fmax(slope, 0) * (now - h->t));
+	}
+	return isfinite(sub) ? fmin(out, eta_of(limit, sub, slope)) : out;
 }
 
 /* Cycling = a peak recently enough: within twice the longest gap seen between peaks (or
@@ -733,6 +884,7 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 		out->mode = FC_CYCLE;
 		out->slope = ps;
 		out->eta = ps > 0 ? fmax(eta_of(limit, envelope, ps), 0) : INFINITY;
+		out->eta = beat_eta(s, in->t, limit, ps, out->eta);
 		out->confidence = cycle_confidence(s, out->eta);
 		if (risk > envelope + turn && s->rising) {
 			/* this tooth is past every earlier peak: growth of a new kind, unless it is

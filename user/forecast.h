@@ -47,7 +47,10 @@ struct fc_state {
 	double run_min, run_min_t;      /* lowest risk since the last peak */
 	int rising;                     /* direction of the current leg */
 	struct fc_sample peaks[FC_PEAKS];
+	unsigned char peak_tall[FC_PEAKS];      /* 1: the peak reached the envelope */
 	int npeaks;
+	struct fc_sample talls[FC_PEAKS];       /* the tall peaks alone: their beat */
+	int ntalls;
 	struct fc_sample floors[FC_PEAKS];
 	int nfloors;
 	double nsamples;
