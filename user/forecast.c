@@ -41,11 +41,12 @@
  *     a line). A fall from the limit itself is the OOM
  *     killer, not a tooth, and records no peak.
  *  5. Teeth of several tasks on a beat: peaks that reach the envelope (within FC_TALL) are
- *     the tall teeth; four at regular intervals make a beat. The limit is then met at the
- *     first tall tooth that reaches it (its height from the slope through whole beats'
- *     means), not where the envelope meets it, up to a beat earlier; the other teeth may
- *     come at any time and bound that ETA with their own envelope. Never earlier than
- *     the envelope's ETA, never more than a beat later.
+ *     the tall teeth; four at regular intervals, with lesser teeth between and sampled
+ *     finely enough to place them, make a beat. The limit is then met at the first tall
+ *     tooth that may reach it (its top as high as its samples allow, lifted by the slope
+ *     through whole beats' means), not where the envelope meets it, up to a beat earlier;
+ *     never earlier than the envelope's ETA, never more than a beat later. The other teeth
+ *     may come at any time and bound that ETA with their own envelope.
  * Pure: the caller supplies every timestamp. */
 #include <math.h>
 #include <stdlib.h>
@@ -90,6 +91,9 @@
 #define FC_BEAT_JITTER 0.1
 #define FC_BEAT_SLOPE_ERR 0.1
 #define FC_BEAT_WINDOWS 3       /* whole beats the slope is measured over, at most */
+/* A tooth's top lies between its sample and its miss above it (the pace into the sample
+ * times the gap after it); sampled at a random phase, half the miss above it on average. */
+#define FC_MISS_MEAN 0.5
 
 void fc_params_default(struct fc_params *p, double horizon)
 {
@@ -158,7 +162,8 @@ static void ring_push(struct fc_sample *ring, int *n, double t, double v)
 
 static double cycle_trend(const struct fc_state *s, int k, double now, double *envelope);
 
-/* A peak is tall if it reaches within FC_TALL of the envelope the earlier peaks make. */
+/* A peak (the current run's top) is tall if it reaches within FC_TALL of the envelope the
+ * earlier peaks make. */
 static void push_peak(struct fc_state *s, double t, double v, double limit)
 {
 	double env;
@@ -168,12 +173,36 @@ static void push_peak(struct fc_state *s, double t, double v, double limit)
 		cycle_trend(s, FC_CYCLE_PEAKS, t, &env);
 		tall = v >= env - FC_TALL * limit;
 	}
-	if (s->npeaks == FC_PEAKS)
+	if (s->npeaks == FC_PEAKS) {
 		memmove(s->peak_tall, s->peak_tall + 1, FC_PEAKS - 1);
+		memmove(s->peak_miss, s->peak_miss + 1, (FC_PEAKS - 1) * sizeof(*s->peak_miss));
+	}
 	ring_push(s->peaks, &s->npeaks, t, v);
 	s->peak_tall[s->npeaks - 1] = (unsigned char)tall;
-	if (tall)
-		ring_push(s->talls, &s->ntalls, t, v);
+	s->peak_miss[s->npeaks - 1] = s->run_max_miss;
+	if (!tall) {
+		s->lesser += s->lesser < 1000;
+		return;
+	}
+	if (s->ntalls == FC_PEAKS) {
+		memmove(s->talls, s->talls + 1, (FC_PEAKS - 1) * sizeof(*s->talls));
+		s->ntalls--;
+	}
+	s->talls[s->ntalls++] = (struct fc_tall){ t, v, s->run_max_miss, s->run_max_gap,
+		s->nfloors ? t - s->floors[s->nfloors - 1].t : 0, s->lesser };
+	s->lesser = 0;
+}
+
+/* A new top of the current rise, and how fast the rise came into it (from the sample
+ * before): once the next sample is seen, the true top may lie that pace times the gap
+ * above this sample (a tooth that kept rising, then fell at once). */
+static void new_max(struct fc_state *s, double t, double risk)
+{
+	s->run_max = risk;
+	s->run_max_t = t;
+	s->run_max_rate = s->have_raw && t > s->raw_t ?
+		fmax((risk - s->raw_risk) / (t - s->raw_t), 0) : 0;
+	s->run_max_miss = -1;   /* not known before the next sample */
 }
 
 /* Sawtooth legs: a turn needs a move of `turn` bytes against the current direction. A fall
@@ -185,20 +214,24 @@ static void track_turns(struct fc_state *s, double t, double risk, double limit)
 	double turn = FC_TURN * limit;
 
 	if (s->run_max < 0) {
-		s->run_max = s->run_min = risk;
-		s->run_max_t = s->run_min_t = t;
-		return;
-	}
-	if (s->rising) {
+		new_max(s, t, risk);
+		s->run_min = risk;
+		s->run_min_t = t;
+	} else if (s->rising) {
 		if (risk >= s->run_max) {
-			s->run_max = risk;
-			s->run_max_t = t;
-		} else if (risk < s->run_max - turn) {
-			if (s->run_max < limit * (1 - FC_SPLIT_MIN))
-				push_peak(s, s->run_max_t, s->run_max, limit);
-			s->rising = 0;
-			s->run_min = risk;
-			s->run_min_t = t;
+			new_max(s, t, risk);
+		} else {
+			if (s->run_max_miss < 0) {
+				s->run_max_gap = t - s->run_max_t;
+				s->run_max_miss = s->run_max_rate * s->run_max_gap;
+			}
+			if (risk < s->run_max - turn) {
+				if (s->run_max < limit * (1 - FC_SPLIT_MIN))
+					push_peak(s, s->run_max_t, s->run_max, limit);
+				s->rising = 0;
+				s->run_min = risk;
+				s->run_min_t = t;
+			}
 		}
 	} else {
 		if (risk <= s->run_min) {
@@ -207,10 +240,12 @@ static void track_turns(struct fc_state *s, double t, double risk, double limit)
 		} else if (risk > s->run_min + turn) {
 			ring_push(s->floors, &s->nfloors, s->run_min_t, s->run_min);
 			s->rising = 1;
-			s->run_max = risk;
-			s->run_max_t = t;
+			new_max(s, t, risk);
 		}
 	}
+	s->raw_t = t;
+	s->raw_risk = risk;
+	s->have_raw = 1;
 }
 
 struct fit {
@@ -332,8 +367,12 @@ static double line_confidence(double r2, double span, double tw, double eta)
 }
 
 /* The tall teeth's beat: the last FC_BEAT_TALLS tall peaks at regular intervals (each
- * within FC_BEAT_JITTER of their mean), the last no more than half a beat overdue.
- * Returns the period, or 0; *jitter is the largest deviation of an interval from it. */
+ * within FC_BEAT_JITTER of their mean), lesser peaks between each two (else it is one
+ * task's sawtooth, whose envelope is its ETA already), each tall tooth sampled finely
+ * enough to place it (the gap after its top under FC_BEAT_JITTER of the beat and under a
+ * quarter of its rise: 1-s samples of 2-s teeth make regular-looking talls by aliasing),
+ * and the last no more than half a beat overdue. Returns the period, or 0; *jitter is
+ * the largest deviation of an interval from it. */
 static double beat_of(const struct fc_state *s, double now, double *jitter)
 {
 	int i, n = s->ntalls;
@@ -346,7 +385,8 @@ static double beat_of(const struct fc_state *s, double now, double *jitter)
 	for (i = n - FC_BEAT_TALLS + 1; i < n; i++) {
 		double dev = fabs(s->talls[i].t - s->talls[i - 1].t - p);
 
-		if (dev > FC_BEAT_JITTER * p)
+		if (dev > FC_BEAT_JITTER * p || !s->talls[i].lesser ||
+		    s->talls[i].gap > FC_BEAT_JITTER * p || s->talls[i].gap > s->talls[i].rise / 4)
 			return 0;
 		*jitter = fmax(*jitter, dev);
 	}
@@ -376,26 +416,24 @@ static double hist_mean(const struct fc_state *s, double a, double b)
 }
 
 /* The slope under a beat: a line through the means of the last whole beats (a periodic
- * component averages out of each, whatever its shape). 0 if fewer than two fit. */
+ * component averages out of each, whatever its shape), or the last beat's rise over the
+ * one before if that is steeper (growth that speeds up). 0 if fewer than two fit. */
 static int beat_slope(const struct fc_state *s, double now, double period, double *slope)
 {
-	double sx = 0, sy = 0, sxx = 0, sxy = 0, m0 = 0;
+	double sx = 0, sy = 0, sxx = 0, sxy = 0, m[FC_BEAT_WINDOWS];
 	int k;
 
 	for (k = 0; k < FC_BEAT_WINDOWS; k++) {
-		double m = hist_mean(s, now - (k + 1) * period, now - k * period), x;
+		double x = -(k + 0.5) * period;
 
-		if (isnan(m))
+		m[k] = hist_mean(s, now - (k + 1) * period, now - k * period);
+		if (isnan(m[k]))
 			break;
-		if (!k)
-			m0 = m;
-		x = -(k + 0.5) * period;
-		m -= m0;
-		sx += x, sy += m, sxx += x * x, sxy += x * m;
+		sx += x, sy += m[k] - m[0], sxx += x * x, sxy += x * (m[k] - m[0]);
 	}
 	if (k < 2)
 		return 0;
-	*slope = (sxy - sx * sy / k) / (sxx - sx * sx / k);
+	*slope = fmax((sxy - sx * sy / k) / (sxx - sx * sx / k), (m[0] - m[1]) / period);
 	return 1;
 }
 
@@ -403,24 +441,34 @@ static int beat_slope(const struct fc_state *s, double now, double period, doubl
  * once a beat, so the limit is met at the first tall tooth that reaches it, not when the
  * envelope does (up to a beat earlier: 93% ETA error in the last beat before the kill).
  * The tall tooth's top is the run of samples around its peak within FC_TALL of it; the
- * limit is met where that top begins, as early as the beat's jitter allows. The other
- * teeth may come at any time: their own envelope (through the non-tall peaks and every
- * sample of the last beat outside that top and, until a peak is seen there, outside the
- * next tall tooth's, due a beat later) bounds the ETA. Never earlier than the envelope's ETA, never more than a beat
- * later; the envelope's if there is no beat. */
+ * limit is met where that top begins, as early as the beat's jitter allows. That ETA is
+ * never earlier than the envelope's and never more than a beat later (else the envelope's).
+ * The other teeth may come at any time: their own envelope bounds it (and can bring it
+ * below the envelope's), through the non-tall peaks (half their miss above: the mean for
+ * a top sampled at a random phase) and every sample of the last beat outside the tall
+ * top and, until a peak is seen there, outside the next tall tooth's, due a beat later
+ * (half a beat at most: beat_of's overdue rule). */
 static double beat_eta(const struct fc_state *s, double now, double limit, double slope,
 		       double eta)
 {
 	double jit, p = beat_of(s, now, &jit), b, ref = -INFINITY, sub = -INFINITY, out;
-	double band = FC_TALL * limit, top0, top1, k, next;
-	const struct fc_sample *tall;
+	double band = FC_TALL * limit, top0, top1, k, next, hi = INFINITY;
+	const struct fc_tall *tall;
 	int i, j;
 
 	if (!isfinite(eta) || !(p > 0) || !beat_slope(s, now, p, &b) || !(b > 0))
 		return eta;
 	tall = &s->talls[s->ntalls - 1];
-	for (i = s->ntalls - FC_BEAT_TALLS; i < s->ntalls; i++)
-		ref = fmax(ref, s->talls[i].risk + b * (tall->t - s->talls[i].t));
+	/* the tall tooth's top, brought to the last one's time: at least the highest sample
+	 * of them, and as high as the lowest of what their samples allow (each top lies
+	 * between its sample and its sample plus its miss) */
+	for (i = s->ntalls - FC_BEAT_TALLS; i < s->ntalls; i++) {
+		double lo = s->talls[i].risk + b * (tall->t - s->talls[i].t);
+
+		ref = fmax(ref, lo);
+		hi = fmin(hi, lo + s->talls[i].miss);
+	}
+	ref = fmax(ref, hi);
 	/* the top of the last tall tooth: samples next to its peak within the band of it */
 	top0 = top1 = tall->t;
 	for (i = 0; i < s->nhist && hist_at(s, i)->t > tall->t; i++)
@@ -429,15 +477,17 @@ static double beat_eta(const struct fc_state *s, double now, double limit, doubl
 		top1 = hist_at(s, j)->t;
 	for (j = i; j < s->nhist && hist_at(s, j)->risk >= tall->risk - band; j++)
 		top0 = hist_at(s, j)->t;
-	/* the first beat whose tall tooth reaches the limit, the slope trusted to its error */
-	k = fmax(1, ceil((limit - ref) / ((1 + FC_BEAT_SLOPE_ERR) * b * p)));
+	/* the first beat whose tall tooth may reach the limit: its top as high as its samples
+	 * allow, the slope trusted to its error and never below the envelope's */
+	k = fmax(1, ceil((limit - ref) / ((1 + FC_BEAT_SLOPE_ERR) * fmax(b, slope) * p)));
 	if (tall->t + k * p > now + eta + p)
 		return eta;             /* the beat and the envelope disagree: the envelope */
 	out = fmax(top0 - jit + k * p - now, eta);
 	next = top0 - jit + p;  /* the next tall tooth is due from here */
 	for (i = 0; i < s->npeaks; i++)
 		if (!s->peak_tall[i])
-			sub = fmax(sub, s->peaks[i].risk + fmax(slope, 0) * (now - s->peaks[i].t));
+			sub = fmax(sub, s->peaks[i].risk + FC_MISS_MEAN * s->peak_miss[i] +
+				   fmax(slope, 0) * (now - s->peaks[i].t));
 	for (i = 0; i < s->nhist && hist_at(s, i)->t > now - p; i++) {
 		const struct fc_sample *h = hist_at(s, i);
 

@@ -48,9 +48,16 @@ struct fc_state {
 	int rising;                     /* direction of the current leg */
 	struct fc_sample peaks[FC_PEAKS];
 	unsigned char peak_tall[FC_PEAKS];      /* 1: the peak reached the envelope */
+	double peak_miss[FC_PEAKS];             /* how far above its sample its top may lie */
 	int npeaks;
-	struct fc_sample talls[FC_PEAKS];       /* the tall peaks alone: their beat */
-	int ntalls;
+	/* the tall peaks alone (their beat), each with how far above its sample its true top
+	 * may lie, the sample gap after it, how long it rose from the floor before it, and
+	 * how many lesser peaks came since the tall one before */
+	struct fc_tall { double t, risk, miss, gap, rise; int lesser; } talls[FC_PEAKS];
+	int ntalls, lesser;
+	double run_max_rate, run_max_miss, run_max_gap; /* the rise into the top; its miss */
+	double raw_t, raw_risk;                 /* the sample before, unthinned */
+	int have_raw;
 	struct fc_sample floors[FC_PEAKS];
 	int nfloors;
 	double nsamples;
