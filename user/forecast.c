@@ -43,10 +43,11 @@
  *  5. Teeth of several tasks on a beat: peaks that reach the envelope (within FC_TALL) are
  *     the tall teeth; four at regular intervals, with lesser teeth between and sampled
  *     finely enough to place them, make a beat. The limit is then met at the first tall
- *     tooth that may reach it (its top as high as its samples allow, lifted by the slope
- *     through whole beats' means), not where the envelope meets it, up to a beat earlier;
- *     never earlier than the envelope's ETA, never more than a beat later. The other teeth
- *     may come at any time and bound that ETA with their own envelope.
+ *     tooth that may reach it (its top as high as its samples allow, lifted by the steepest
+ *     of the slope through whole beats' means, the last beat's rise and the envelope's
+ *     slope), not where the envelope meets it, up to a beat earlier: that ETA is never
+ *     earlier than the envelope's, never more than a beat later. The other teeth may come
+ *     at any time and bound it with their own envelope (which can bring it lower).
  * Pure: the caller supplies every timestamp. */
 #include <math.h>
 #include <stdlib.h>
@@ -368,9 +369,9 @@ static double line_confidence(double r2, double span, double tw, double eta)
 
 /* The tall teeth's beat: the last FC_BEAT_TALLS tall peaks at regular intervals (each
  * within FC_BEAT_JITTER of their mean), lesser peaks between each two (else it is one
- * task's sawtooth, whose envelope is its ETA already), each tall tooth sampled finely
- * enough to place it (the gap after its top under FC_BEAT_JITTER of the beat and under a
- * quarter of its rise: 1-s samples of 2-s teeth make regular-looking talls by aliasing),
+ * task's sawtooth, whose envelope is its ETA already), the last three tall tops sampled
+ * finely enough to place them (the gap after each under FC_BEAT_JITTER of the beat and
+ * under a quarter of its rise: 1-s samples of 2-s teeth make regular-looking talls),
  * and the last no more than half a beat overdue. Returns the period, or 0; *jitter is
  * the largest deviation of an interval from it. */
 static double beat_of(const struct fc_state *s, double now, double *jitter)
@@ -443,11 +444,11 @@ static int beat_slope(const struct fc_state *s, double now, double period, doubl
  * The tall tooth's top is the run of samples around its peak within FC_TALL of it; the
  * limit is met where that top begins, as early as the beat's jitter allows. That ETA is
  * never earlier than the envelope's and never more than a beat later (else the envelope's).
- * The other teeth may come at any time: their own envelope bounds it (and can bring it
- * below the envelope's), through the non-tall peaks (half their miss above: the mean for
- * a top sampled at a random phase) and every sample of the last beat outside the tall
- * top and, until a peak is seen there, outside the next tall tooth's, due a beat later
- * (half a beat at most: beat_of's overdue rule). */
+ * The other teeth may come at any time: their own envelope, lifted by the same slope,
+ * bounds it (and can bring it below the envelope's), through the non-tall peaks (half
+ * their miss above: the mean for a top sampled at a random phase) and every sample of
+ * the last beat outside the tall top and, until a peak is seen there, outside the next
+ * tall tooth's, due a beat later (half a beat at most: beat_of's overdue rule). */
 static double beat_eta(const struct fc_state *s, double now, double limit, double slope,
 		       double eta)
 {
@@ -484,6 +485,7 @@ static double beat_eta(const struct fc_state *s, double now, double limit, doubl
 		return eta;             /* the beat and the envelope disagree: the envelope */
 	out = fmax(top0 - jit + k * p - now, eta);
 	next = top0 - jit + p;  /* the next tall tooth is due from here */
+	slope = fmax(b, slope); /* the leak lifts the other teeth as it lifts the tall */
 	for (i = 0; i < s->npeaks; i++)
 		if (!s->peak_tall[i])
 			sub = fmax(sub, s->peaks[i].risk + FC_MISS_MEAN * s->peak_miss[i] +
@@ -494,7 +496,7 @@ static double beat_eta(const struct fc_state *s, double now, double limit, doubl
 		if ((h->t < top0 || h->t > top1) && (h->t < next || s->peaks[s->npeaks - 1].t > next))
 			sub = fmax(sub, h->risk + fmax(slope, 0) * (now - h->t));
 	}
-	return isfinite(sub) ? fmin(out, eta_of(limit, sub, slope)) : out;
+	return isfinite(sub) ? fmax(eta, fmin(out, eta_of(limit, sub, slope))) : out;
 }
 
 /* Cycling = a peak recently enough: within twice the longest gap seen between peaks (or
