@@ -47,7 +47,7 @@
  *     of the slope through whole beats' means, the last beat's rise and the envelope's
  *     slope), not where the envelope meets it, up to a beat earlier: that ETA is never
  *     earlier than the envelope's, never more than a beat later. The other teeth may come
- *     at any time and bound it with their own envelope (which can bring it lower).
+ *     at any time and bound it with their own envelope, down to the envelope's ETA.
  * Pure: the caller supplies every timestamp. */
 #include <math.h>
 #include <stdlib.h>
@@ -445,7 +445,7 @@ static int beat_slope(const struct fc_state *s, double now, double period, doubl
  * limit is met where that top begins, as early as the beat's jitter allows. That ETA is
  * never earlier than the envelope's and never more than a beat later (else the envelope's).
  * The other teeth may come at any time: their own envelope, lifted by the same slope,
- * bounds it (and can bring it below the envelope's), through the non-tall peaks (half
+ * bounds it, down to the envelope's ETA, through the non-tall peaks (half
  * their miss above: the mean for a top sampled at a random phase) and every sample of
  * the last beat outside the tall top and, until a peak is seen there, outside the next
  * tall tooth's, due a beat later (half a beat at most: beat_of's overdue rule). */
