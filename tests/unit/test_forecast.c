@@ -16,16 +16,20 @@ struct run {
 	double first_fire;      /* time of the first eta <= horizon after warmup, NAN if none */
 	double exhaust;         /* first time risk >= limit, NAN if never */
 	double max_eta_err;     /* max |eta - true| / true after the first fire (steady leaks) */
+	double max_late;        /* max (eta - time left) / time left from the first fire to 2 s
+				   before the exhaustion, as the bench scores it; 0 if never */
 };
 
 /* Feed shape(t) as risk (reclaimable given separately) every dt until t_end. */
 static struct run drive(shape_fn risk_fn, shape_fn cache_fn, void *arg, double limit,
 			double horizon, double dt, double t_end, double warmup, double slope)
 {
+	static double ts[200000], etas[200000];
 	struct fc_params p;
 	struct fc_state s;
-	struct run r = { NAN, NAN, 0 };
+	struct run r = { NAN, NAN, 0, 0 };
 	double t;
+	int n = 0;
 
 	fc_params_default(&p, horizon);
 	fc_init(&s);
@@ -47,7 +51,12 @@ static struct run drive(shape_fn risk_fn, shape_fn cache_fn, void *arg, double l
 			if (truth > 1)
 				r.max_eta_err = fmax(r.max_eta_err, fabs(out.eta - truth) / truth);
 		}
+		if (!isnan(r.first_fire) && n < 200000)
+			ts[n] = t, etas[n++] = out.eta;
 	}
+	for (int i = 0; i < n; i++)
+		if (r.exhaust - ts[i] >= 2)
+			r.max_late = fmax(r.max_late, (etas[i] - (r.exhaust - ts[i])) / (r.exhaust - ts[i]));
 	return r;
 }
 
@@ -194,12 +203,6 @@ static void test_startup_in_an_empty_cgroup_never_fires(void)
 	ASSERT_EQ(fired, 0, "start-up runs (of 100) that raised a forecast");
 }
 
-/* A cgroup streamed page cache to 40% of its limit for 10 s, then sat still; at 20 s its
- * task fills the rest with anonymous memory in 1 to 3 s, read as run.c reads it. The
- * share learned from the cache stream must not hold the burst's kernel samples back: the
- * burst is a new run of growth (a quiet reading came between), and its first reading's
- * share stands alone. Held to the smaller of the cache's share and the burst's, the kernel
- * samples stayed flat for a reading and the lead fell to 0.4 s (one start missed). */
 /* The daemon reads memory.stat faster while the forecaster cannot tell cache from risk
  * between reads: a new, empty cgroup, until two changes taught it; a cgroup that starts with
  * memory in it has its make-up as the first guess. */
@@ -228,6 +231,12 @@ static void test_split_known_after_two_changes(void)
 	ASSERT_TRUE(fc_split_known(&s), "a cgroup with memory in it: its make-up");
 }
 
+/* A cgroup streamed page cache to 40% of its limit for 10 s, then sat still; at 20 s its
+ * task fills the rest with anonymous memory in 1 to 3 s, read as run.c reads it. The
+ * share learned from the cache stream must not hold the burst's kernel samples back: the
+ * burst is a new run of growth (a quiet reading came between), and its first reading's
+ * share stands alone. Held to the smaller of the cache's share and the burst's, the kernel
+ * samples stayed flat for a reading and the lead fell to 0.4 s (one start missed). */
 static void test_burst_after_a_cache_stream_went_quiet(void)
 {
 	double limit = 256 * 1048576.0, worst = INFINITY;
@@ -633,37 +642,15 @@ static void test_many_tasks_one_leak(void)
 static double many_tasks_late(const struct tasks_var *v, double h, double off, double dt,
 			      double *lead)
 {
-	static double ts[20000], eta[20000];
-	double first = NAN, end = NAN, late = 0, t;
 	double limit = many_tasks(9.999, NULL) + 3 * MB * (3 * h + 20 + off);
 	struct tasks_var w = *v;
-	struct fc_params p;
-	struct fc_state s;
-	int n = 0;
+	struct run r;
 
 	if (w.shift > 0)
 		w.stop_t = 3 * h + 20 + off - 8;
-	fc_params_default(&p, h);
-	fc_init(&s);
-	for (t = 0; t < 1000 && n < 20000; t += dt) {
-		double risk = many_tasks(t, &w);
-		struct fc_input in = { t, (uint64_t)risk, (uint64_t)limit, 0, 0, 0, 0, 0 };
-		struct fc_result out;
-
-		if (risk >= limit) {
-			end = t;
-			break;
-		}
-		fc_observe(&s, &p, &in, &out);
-		if (t >= 10 && out.mode != FC_NONE && out.eta <= h && isnan(first))
-			first = t;
-		ts[n] = t, eta[n++] = out.eta;
-	}
-	*lead = end - first;
-	for (int i = 0; i < n; i++)
-		if (ts[i] >= first && end - ts[i] >= 2)
-			late = fmax(late, (eta[i] - (end - ts[i])) / (end - ts[i]));
-	return late;
+	r = drive(many_tasks, NULL, &w, limit, h, dt, 1000, 10, 0);
+	*lead = r.exhaust - r.first_fire;
+	return r.max_late;
 }
 
 static void test_many_tasks_eta_never_late(void)
@@ -700,6 +687,29 @@ static void test_many_tasks_eta_never_late(void)
 	ASSERT_EQ(nlead, 0, "runs whose first forecast was late (or early by over a beat)");
 }
 
+/* One cgroup's samples as the daemon recorded them (tests/unit/data/NAME, a line each:
+ * seconds, usage, limit, reclaimable, source: 0 a read of memory.stat, 1 a kernel sample).
+ * Returns how many were read, or -1 if the file does not open. */
+struct recorded { double t, usage, limit, reclaim; int src; };
+
+static int load_recorded(const char *name, struct recorded *r, int max)
+{
+	const char *dir = getenv("OOMCAST_TESTDATA");
+	char path[512];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/unit/data", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (n < max && fscanf(f, "%lf %lf %lf %lf %d", &r[n].t, &r[n].usage, &r[n].limit,
+				 &r[n].reclaim, &r[n].src) == 5)
+		n++;
+	fclose(f);
+	return n;
+}
+
 /* The bench's 8-tasks-1-leaks cgroup from its start to the kill, as the daemon recorded it
  * (tests/unit/data/8tasks-to-kill.txt: seconds, usage, limit, reclaimable, source; the last
  * line is the sample at the kill): the teeth of 7 tasks coincide once every 10 s into one
@@ -710,45 +720,40 @@ static void test_many_tasks_eta_never_late(void)
  * time left (from the forecast to 2 s before the kill, as the bench scores it). */
 static void test_tall_teeth_on_a_beat(void)
 {
-	const char *dir = getenv("OOMCAST_TESTDATA");
-	static double ts[2048], us[2048], ls[2048], rs[2048], eta[2048];
-	static int src[2048];
+	static struct recorded rec[2048];
+	static double eta[2048];
 	double horizons[] = { 5, 10, 30, 60 };
-	char path[512];
-	int n = 0;
-	FILE *f;
+	int n = load_recorded("8tasks-to-kill.txt", rec, 2048);
 
-	snprintf(path, sizeof(path), "%s/8tasks-to-kill.txt", dir ? dir : "tests/unit/data");
-	f = fopen(path, "r");
-	ASSERT_TRUE(f != NULL, "the recorded samples open (run from the repository's root)");
-	if (!f)
+	ASSERT_TRUE(n >= 0, "the recorded samples open (run from the repository's root)");
+	if (n < 0)
 		return;
-	while (n < 2048 && fscanf(f, "%lf %lf %lf %lf %d", &ts[n], &us[n], &ls[n], &rs[n],
-				  &src[n]) == 5)
-		n++;
-	fclose(f);
 	ASSERT_EQ(n, 966, "samples read");
 	for (int j = 0; j < 4; j++) {
-		double h = horizons[j], kill = ts[n - 1], start = NAN, worst = 0;
+		double h = horizons[j], kill = rec[n - 1].t, start = NAN, worst = 0;
 		struct engine e;
 
 		engine_start(&e, h);
 		for (int i = 0; i < n - 1; i++) {
-			struct obs o = { .kind = OBS_SAMPLE, .t = ts[i], .cg = 7 };
-			o.sample.usage = (uint64_t)us[i];
-			o.sample.limit = (uint64_t)ls[i];
-			o.sample.reclaimable = (uint64_t)rs[i];
-			o.sample.source = (uint8_t)src[i];
+			struct obs o = { .kind = OBS_SAMPLE, .t = rec[i].t, .cg = 7 };
+
+			o.sample.usage = (uint64_t)rec[i].usage;
+			o.sample.limit = (uint64_t)rec[i].limit;
+			o.sample.reclaimable = (uint64_t)rec[i].reclaim;
+			o.sample.source = (uint8_t)rec[i].src;
 			eng_feed(&e, &o);
-			if (ngot && got[ngot - 1].kind == EV_FORECAST && got[ngot - 1].time == ts[i])
-				start = ts[i];
-			if (ngot && got[ngot - 1].kind == EV_CLEAR && got[ngot - 1].time == ts[i])
+			if (ngot && got[ngot - 1].kind == EV_FORECAST && got[ngot - 1].time == rec[i].t)
+				start = rec[i].t;
+			if (ngot && got[ngot - 1].kind == EV_CLEAR && got[ngot - 1].time == rec[i].t)
 				start = NAN;
 			eta[i] = eng_find(&e, 7)->last.eta;
 		}
-		for (int i = 0; i < n - 1; i++)         /* the bench skips an ETA of "never" */
-			if (ts[i] >= start && kill - ts[i] >= 2 && isfinite(eta[i]))
-				worst = fmax(worst, fabs(eta[i] - (kill - ts[i])) / (kill - ts[i]));
+		for (int i = 0; i < n - 1; i++) {       /* the bench skips an ETA of "never" */
+			double left = kill - rec[i].t;
+
+			if (rec[i].t >= start && left >= 2 && isfinite(eta[i]))
+				worst = fmax(worst, fabs(eta[i] - left) / left);
+		}
 		ASSERT_RANGE(kill - start, 0.9 * h, 1.2 * h, "the forecast open at the kill: lead");
 		ASSERT_RANGE(worst, 0, 0.2, "ETA error from the forecast on");
 		eng_free(&e);
@@ -762,30 +767,24 @@ static void test_tall_teeth_on_a_beat(void)
  * and held their episode open to the kill, 85 s later. */
 static void test_first_teeth_of_a_startup_are_no_trend(void)
 {
-	const char *dir = getenv("OOMCAST_TESTDATA");
-	char path[512];
-	double t, usage, limit, reclaim;
-	int stale, n = 0, fired = 0;
+	static struct recorded rec[256];
+	int fired = 0, n = load_recorded("8tasks-startup.txt", rec, 256);
 	struct fc_params p;
 	struct fc_state s;
 	struct fc_result out;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/8tasks-startup.txt", dir ? dir : "tests/unit/data");
-	f = fopen(path, "r");
-	ASSERT_TRUE(f != NULL, "the recorded samples open (run from the repository's root)");
-	if (!f)
+	ASSERT_TRUE(n >= 0, "the recorded samples open (run from the repository's root)");
+	if (n < 0)
 		return;
 	fc_params_default(&p, 60);
 	fc_init(&s);
-	while (fscanf(f, "%lf %lf %lf %lf %d", &t, &usage, &limit, &reclaim, &stale) == 5) {
-		struct fc_input in = { t, (uint64_t)usage, (uint64_t)limit, (uint64_t)reclaim, 0, stale, 0, 0 };
+	for (int i = 0; i < n; i++) {
+		struct fc_input in = { rec[i].t, (uint64_t)rec[i].usage, (uint64_t)rec[i].limit,
+				       (uint64_t)rec[i].reclaim, 0, rec[i].src, 0, 0 };
 
 		fc_observe(&s, &p, &in, &out);
 		fired += out.mode != FC_NONE && out.eta <= p.horizon && out.confidence >= p.min_confidence;
-		n++;
 	}
-	fclose(f);
 	ASSERT_EQ(n, 102, "samples read");
 	ASSERT_EQ(fired, 0, "samples with a forecast due");
 }
