@@ -336,16 +336,16 @@ static double reach(double span, double eta)
 }
 
 /* A cycle's trend is a line through its peaks: four make it, and until the fit has its
- * FC_CYCLE_PEAKS it is trusted no further than FC_LINE_REACH times the time they span (the
- * first teeth of a start-up: three peaks over 3 s promised 56 s at H=60, 85 s before the
- * kill, and held the episode open to it). */
+ * FC_CYCLE_PEAKS it is not extrapolated beyond FC_LINE_REACH times the time they span: no
+ * confidence there, not a little. The first teeth of a start-up of several tasks: seven
+ * peaks over 8 s, the last the first time their teeth coincide, promised 49-59 s at H=60
+ * with 80 s left; scaled by the reach, the confidence (0.68-0.81) still fired, and the
+ * episode stayed open to the kill. */
 static double cycle_confidence(const struct fc_state *s, double eta)
 {
-	double c = fmin(1.0, s->npeaks / 4.0);
-
-	if (s->npeaks < FC_CYCLE_PEAKS)
-		c *= reach(s->peaks[s->npeaks - 1].t - s->peaks[0].t, eta);
-	return c;
+	if (s->npeaks < FC_CYCLE_PEAKS && reach(s->peaks[s->npeaks - 1].t - s->peaks[0].t, eta) < 1)
+		return 0;
+	return fmin(1.0, s->npeaks / 4.0);
 }
 
 static double eta_of(double limit, double value, double slope)
@@ -946,7 +946,11 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 			double gap = s->nhist >= 2 ? hist_at(s, 0)->t - hist_at(s, 1)->t : 0;
 			double e = eta_of(limit, risk, leg.slope);
 
-			if (risk > envelope + turn + fmax(leg.slope, 0) * gap && e < out->eta) {
+			/* a leg is a line too: as far as its reach, and a short one as far as
+			 * the burst rule's (the first coinciding teeth of a start-up: a 1.9 s leg
+			 * promised 11 s at H=60, 80 s before the kill) */
+			if (risk > envelope + turn + fmax(leg.slope, 0) * gap && e < out->eta &&
+			    e <= FC_LINE_REACH * fmax(leg.span, FC_BURST_WIN)) {
 				out->mode = FC_BREAKOUT;
 				out->slope = leg.slope;
 				out->eta = e;
