@@ -79,6 +79,7 @@ in_cg() {
 	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@" 2>>"$OUT/workloads.err" &
 	PID=$!
 	_pids+=("$PID")
+	disown "$PID"   # an OOM kill is the point: no "Killed" notice from this shell
 }
 
 # note WORKLOAD CATEGORY CG [KEY VALUE]...: one manifest line (start = now)
@@ -144,9 +145,9 @@ bursts() {
 	(
 		for ((k = 0; k < n; k++)); do
 			sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" \
-				"$LEAK" --shape burst --rate "$rate" --idle 1.5 --timeout 8 2>>"$OUT/workloads.err"
+				"$LEAK" --shape burst --rate "$rate" --idle 1.5 --timeout 8
 		done
-	) &
+	) 2>>"$OUT/workloads.err" &   # with the loop's "Killed" notices
 	PHASE_WORK+=("$!")
 	_pids+=("$!")
 }
