@@ -17,9 +17,10 @@
  *     is the trend instead. Growth in spells, with quiet spells longer than the window, is
  *     followed by the Theil-Sen slope over the longer history (long_trend). A burst (a large
  *     rise within the last second) uses the last second's slope, extrapolated no further
- *     than FC_BURST_REACH. A line (or curve, or a breakout's leg) that covers less than
- *     three quarters of its window is trusted no further than five times the time it
- *     spans, and a curve needs FC_KNEE_MIN of data.
+ *     than FC_BURST_REACH. A line (or curve) that covers less than three quarters of its
+ *     window is trusted less beyond five times the time it spans (its reach), and a curve
+ *     needs FC_KNEE_MIN of data; a breakout's leg, and a cycle of fewer than
+ *     FC_CYCLE_PEAKS peaks, are not extrapolated beyond their reach at all.
  *     Evidence beyond the file LRU (memory.stat, memory.pressure):
  *     - refaults are recorded but not used: discounting refaulted active cache from
  *       reclaimable (cache refaulted as fast as it is reclaimed looks like a working set)
@@ -338,9 +339,11 @@ static double reach(double span, double eta)
 /* A cycle's trend is a line through its peaks: four make it, and until the fit has its
  * FC_CYCLE_PEAKS it is not extrapolated beyond FC_LINE_REACH times the time they span: no
  * confidence there, not a little. The first teeth of a start-up of several tasks: seven
- * peaks over 8 s, the last the first time their teeth coincide, promised 49-59 s at H=60
- * with 80 s left; scaled by the reach, the confidence (0.68-0.81) still fired, and the
- * episode stayed open to the kill. */
+ * peaks over 8-9 s, the last the first time their teeth coincide, promised 49-59 s at
+ * H=60 with 80 s left; scaled by the reach, the confidence (0.68-0.83) still fired, and
+ * the episode stayed open to the kill. A sawtooth that meets its limit within about
+ * 1.2 H of its first tooth is forecast later for it (57.9 -> 51.9 s at H=60 for 2-s
+ * teeth). */
 static double cycle_confidence(const struct fc_state *s, double eta)
 {
 	if (s->npeaks < FC_CYCLE_PEAKS && reach(s->peaks[s->npeaks - 1].t - s->peaks[0].t, eta) < 1)
