@@ -287,6 +287,9 @@ def main():
     out.append("Forecast quality on real workloads (bench/run.sh; leads and latencies in seconds)")
     out.append("kills: OOM kills | alerts: alert episodes | lead: alert-to-kill min/median | "
                "false: alerts after warm-up that no kill followed")
+    out.append("ETA err: the ETA's worst error from the first forecast to 2 s before the kill | "
+               "step lat: the first alert from a second before the step on, less the later of "
+               "the step and kill - H (negative: that much earlier)")
     for r in rows:
         rl = r.get("run_seconds") or []
         out.append("")
