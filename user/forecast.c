@@ -37,9 +37,9 @@
  *     floors together (each with its own level), and an envelope of that slope through the
  *     highest recent peak, because teeth of several tasks add up to irregular heights and
  *     the tallest meets the limit first. Four peaks make that trend, and until FC_CYCLE_PEAKS
- *     it is trusted no further than five times the time its peaks span. A tooth that breaks
+ *     it is not extrapolated beyond five times the time its peaks span. A tooth that breaks
  *     out above the envelope is treated as new growth and uses its own slope (its leg, as
- *     a line). A fall from the limit itself is the OOM
+ *     a line, no further than five times the leg). A fall from the limit itself is the OOM
  *     killer, not a tooth, and records no peak.
  *  5. Teeth of several tasks on a beat: peaks that reach the envelope (within FC_TALL) are
  *     the tall teeth; four at regular intervals, with lesser teeth between and sampled
@@ -342,8 +342,8 @@ static double reach(double span, double eta)
  * peaks over 8-9 s, the last the first time their teeth coincide, promised 49-59 s at
  * H=60 with 80 s left; scaled by the reach, the confidence (0.68-0.83) still fired, and
  * the episode stayed open to the kill. A sawtooth that meets its limit within about
- * 1.2 H of its first tooth is forecast later for it (57.9 -> 51.9 s at H=60 for 2-s
- * teeth). */
+ * 1.2 H of its first tooth is forecast later for it (at H=60, 2-s teeth, two variants:
+ * 59.8 -> 57.8 s and 57.9 -> 51.9 s). */
 static double cycle_confidence(const struct fc_state *s, double eta)
 {
 	if (s->npeaks < FC_CYCLE_PEAKS && reach(s->peaks[s->npeaks - 1].t - s->peaks[0].t, eta) < 1)
