@@ -153,13 +153,20 @@ static void hist_push(struct fc_state *s, double t, double risk)
 	s->last_t = t;
 }
 
-static void ring_push(struct fc_sample *ring, int *n, double t, double v)
+/* Room for one more element (of `size` bytes) in a ring of FC_PEAKS holding *n, oldest
+ * first: the oldest goes if it is full. Returns the new element's index; *n counts it. */
+static int ring_slot(void *ring, int *n, size_t size)
 {
 	if (*n == FC_PEAKS) {
-		memmove(ring, ring + 1, (FC_PEAKS - 1) * sizeof(*ring));
+		memmove(ring, (char *)ring + size, (FC_PEAKS - 1) * size);
 		(*n)--;
 	}
-	ring[(*n)++] = (struct fc_sample){ t, v };
+	return (*n)++;
+}
+
+static void ring_push(struct fc_sample *ring, int *n, double t, double v)
+{
+	ring[ring_slot(ring, n, sizeof(*ring))] = (struct fc_sample){ t, v };
 }
 
 static double cycle_trend(const struct fc_state *s, int k, double now, double *envelope);
@@ -186,11 +193,8 @@ static void push_peak(struct fc_state *s, double t, double v, double limit)
 		s->lesser += s->lesser < 1000;
 		return;
 	}
-	if (s->ntalls == FC_PEAKS) {
-		memmove(s->talls, s->talls + 1, (FC_PEAKS - 1) * sizeof(*s->talls));
-		s->ntalls--;
-	}
-	s->talls[s->ntalls++] = (struct fc_tall){ t, v, s->run_max_miss, s->run_max_gap,
+	s->talls[ring_slot(s->talls, &s->ntalls, sizeof(*s->talls))] = (struct fc_tall){
+		t, v, s->run_max_miss, s->run_max_gap,
 		s->nfloors ? t - s->floors[s->nfloors - 1].t : 0, s->lesser };
 	s->lesser = 0;
 }
