@@ -26,8 +26,15 @@ struct cg_stat {
 	uint64_t anon;                  /* anonymous + swap-backed (shmem) bytes */
 	uint64_t file;                  /* page cache bytes, less shmem (counted in anon) */
 	uint64_t active_file, inactive_file;
-	uint64_t reclaimable;           /* what reclaim can take back without swap:
-	                                   inactive_file + active_file (+ v2 slab_reclaimable) */
+	uint64_t reclaimable;           /* what the kernel takes back before it kills, without
+	                                   swap: inactive_file + active_file (+ v2
+	                                   slab_reclaimable) + charge_stock */
+	uint64_t kernel;                /* kernel memory charged to the cgroup: v1
+	                                   memory.kmem.usage_in_bytes, v2 "kernel" + "sock" */
+	int have_kernel;                /* kernel was read (v1 without kmem files, v2 before
+	                                   "kernel" (5.18): no charge_stock) */
+	uint64_t charge_stock;          /* usage no page is behind: pre-charged per CPU, which
+	                                   the kernel drains before it kills (cg_charge_stock) */
 	uint64_t workingset_refault;    /* cumulative refaults (v1 may lack it: 0) */
 	uint64_t pgmajfault;
 	int under_oom;                  /* v1 memory.oom_control under_oom */
@@ -77,6 +84,13 @@ int cg_pids(const struct cg_info *cg, pid_t *pids, size_t max);
 
 /* Labels parsed from the path alone (no I/O). */
 void cg_labels(const char *path, struct cg_labels *out);
+
+/* The per-CPU charge stock in usage: usage less every page memory.stat and the kernel
+ * counter account for (anon, file, kernel), at most cap (cg_stock_cap()); 0 when the kernel
+ * memory is not known (it would be taken for stock). No I/O. */
+uint64_t cg_charge_stock(const struct cg_stat *st, uint64_t cap);
+/* The most a cgroup can hold pre-charged: MEMCG_CHARGE_BATCH (64) pages per online CPU. */
+uint64_t cg_stock_cap(void);
 
 /* Parsers, exposed for unit tests: no I/O. Each returns 0 or -EINVAL on bad input. */
 int cg_parse_u64_or_max(const char *buf, uint64_t *out);     /* "123\n", "max\n" */

@@ -1,7 +1,8 @@
 /* forecast.c: the forecaster: from timestamped usage of one cgroup to an ETA to its limit.
  *
  * Method (README "How the forecast works" has the reasoning):
- *  1. Risk = usage - reclaimable: page cache that reclaim can take back is not risk. Between
+ *  1. Risk = usage - reclaimable: page cache that reclaim can take back is not risk, nor
+ *     is the per-CPU charge stock the kernel drains before it kills (cgroup.c). Between
  *     two reads of memory.stat the daemon only knows usage (the kernel's samples); a change
  *     of usage then counts as risk in the share that risk took of the last two changes seen
  *     with memory.stat in one run of growth (the one that makes the lower risk), and a

@@ -156,7 +156,8 @@ static const struct {
 	[M_LIMIT] = { "oomcast_cgroup_limit_bytes", "gauge",
 		"The cgroup's effective hard memory limit (absent when unlimited)." },
 	[M_RECLAIMABLE] = { "oomcast_cgroup_reclaimable_bytes", "gauge",
-		"Page cache the kernel can reclaim before it has to OOM-kill." },
+		"Memory the kernel takes back before it has to OOM-kill: page cache (and v2 "
+		"reclaimable slab) and its per-CPU charge stock." },
 	[M_GROWTH] = { "oomcast_cgroup_growth_bytes_per_second", "gauge",
 		"Growth of the memory reclaim cannot take back, as the forecaster sees the trend." },
 	[M_ETA] = { "oomcast_cgroup_eta_seconds", "gauge",

@@ -169,8 +169,11 @@ static void test_stat_v2(void)
 	ASSERT_EQ(st.reclaimable, 264241152 + 268435456 + 8388608, "files + slab_reclaimable");
 	ASSERT_EQ(st.workingset_refault, 1234, "workingset_refault_file, not _anon");
 	ASSERT_EQ(st.pgmajfault, 42, "pgmajfault");
+	ASSERT_EQ(st.have_kernel, 1, "kernel seen");
+	ASSERT_EQ(st.kernel, 16777216, "kernel + sock (0)");
 
 	ASSERT_EQ(cg_parse_stat_v2(v2_stat_61_real, &st), 0, "6.1, real");
+	ASSERT_EQ(st.kernel, 155648, "real kernel");
 	ASSERT_EQ(st.anon, 43298816 + 4194304, "real anon + shmem");
 	ASSERT_EQ(st.file, 0, "the only file pages are the tmpfs file's");
 	ASSERT_EQ(st.reclaimable, 8488, "real reclaimable: slab only");
@@ -180,6 +183,34 @@ static void test_stat_v2(void)
 	ASSERT_EQ(st.anon, 8192000, "5.4 anon");
 	ASSERT_EQ(st.reclaimable, 2048000 + 2048000 + 100000, "5.4 reclaimable");
 	ASSERT_EQ(st.pgmajfault, 5, "5.4 pgmajfault");
+	ASSERT_EQ(st.have_kernel, 0, "5.4 has no kernel total");
+	ASSERT_EQ(cg_parse_stat_v2("anon 4096\nkernel 8192\nsock 4096\n", &st), 0, "sock");
+	ASSERT_EQ(st.kernel, 12288, "socket buffers are charged beside kernel");
+}
+
+/* Usage less every page the kernel accounts for, within [0, cap]; nothing where the
+ * kernel memory is unknown (it would all look like stock). */
+static void test_charge_stock(void)
+{
+	struct cg_stat st = { .usage = 40960 * 1024ULL, .anon = 40000 * 1024ULL,
+			      .file = 512 * 1024, .kernel = 132 * 1024, .have_kernel = 1 };
+
+	ASSERT_EQ(cg_charge_stock(&st, 512 * 1024), 316 * 1024, "the 1 MB/s leak at its limit");
+	ASSERT_EQ(cg_charge_stock(&st, 256 * 1024), 256 * 1024, "capped");
+	st.kernel += 316 * 1024;
+	ASSERT_EQ(cg_charge_stock(&st, 512 * 1024), 0, "all accounted for");
+	st.kernel += 4096;
+	ASSERT_EQ(cg_charge_stock(&st, 512 * 1024), 0, "growth between the reads: not negative");
+	st.kernel = 0;
+	st.have_kernel = 0;
+	ASSERT_EQ(cg_charge_stock(&st, 512 * 1024), 0, "kernel memory unknown: no stock");
+	st.have_kernel = 1;
+	st.anon = st.file = 0;
+	st.usage = UINT64_MAX;
+	ASSERT_EQ(cg_charge_stock(&st, 512 * 1024), 512 * 1024, "absurd usage: the cap");
+	ASSERT_EQ(cg_charge_stock(NULL, 512 * 1024), 0, "NULL");
+	ASSERT_EQ(cg_stock_cap() % (64 * 4096), 0, "64 pages a CPU");
+	ASSERT_TRUE(cg_stock_cap() >= 64 * 4096, "at least one CPU");
 }
 
 static void test_oom_control(void)
@@ -569,6 +600,19 @@ static void check_live_hog(const char *dir, const struct cg_info *cg)
 	ASSERT_EQ(cg_read(cg, &st), 0, "cg_read with the hog");
 	ASSERT_RANGE(st.anon, 16 * MIB, 40 * MIB, "anon holds the hog's 16 MiB");
 	ASSERT_RANGE(st.usage, st.anon, 64 * MIB, "usage >= anon");
+	/* This kernel charges kernel memory to v1 usage and has memory.kmem.usage_in_bytes:
+	 * the hog's page tables are in it, and what is left over is at most the stock. */
+	ASSERT_EQ(st.have_kernel, 1, "memory.kmem.usage_in_bytes read");
+	ASSERT_RANGE(st.kernel, 4096, 8 * MIB, "kernel memory: the hog's page tables at least");
+	ASSERT_RANGE(st.charge_stock, 0, cg_stock_cap(), "stock within its cap");
+	ASSERT_TRUE(st.reclaimable >= st.charge_stock, "stock counted as reclaimable");
+	if (st.charge_stock > 0 && st.charge_stock < cg_stock_cap())
+		ASSERT_EQ(st.usage, st.anon + st.file + st.kernel + st.charge_stock,
+			  "usage = anon + file + kernel + stock");
+	printf("# live: usage %llu, anon %llu, file %llu, kernel %llu, stock %llu\n",
+	       (unsigned long long)st.usage, (unsigned long long)st.anon,
+	       (unsigned long long)st.file, (unsigned long long)st.kernel,
+	       (unsigned long long)st.charge_stock);
 	ASSERT_EQ(cg_read_usage(cg, &usage), 0, "cg_read_usage");
 	ASSERT_RANGE(usage, 16 * MIB, 64 * MIB, "usage alone");
 	ASSERT_EQ(write_file(dir, "memory.oom_control", "1\n"), 0, "disable the OOM killer");
@@ -668,6 +712,7 @@ int main(void)
 	RUN(test_stat_v1_real);
 	RUN(test_stat_v1_no_limit);
 	RUN(test_stat_v2);
+	RUN(test_charge_stock);
 	RUN(test_oom_control);
 	RUN(test_events);
 	RUN(test_pressure);
