@@ -195,13 +195,13 @@ int cg_parse_stat_v1(const char *buf, struct cg_stat *st)
 }
 
 enum { V2_ANON, V2_FILE, V2_SHMEM, V2_ACT, V2_INACT, V2_SLAB_R, V2_RF_FILE, V2_RF, V2_MAJ,
-       V2_KERNEL, V2_SOCK, V2_N };
+       V2_KERNEL, V2_SOCK, V2_HUGETLB, V2_N };
 static const char *const v2_stat_keys[V2_N] = {
 	[V2_ANON] = "anon", [V2_FILE] = "file", [V2_SHMEM] = "shmem",
 	[V2_ACT] = "active_file", [V2_INACT] = "inactive_file",
 	[V2_SLAB_R] = "slab_reclaimable", [V2_RF_FILE] = "workingset_refault_file",
 	[V2_RF] = "workingset_refault", [V2_MAJ] = "pgmajfault", [V2_KERNEL] = "kernel",
-	[V2_SOCK] = "sock",
+	[V2_SOCK] = "sock", [V2_HUGETLB] = "hugetlb",
 };
 
 /* Kernels before 5.9 have a single workingset_refault; later ones split anon and file, and
@@ -221,9 +221,11 @@ int cg_parse_stat_v2(const char *buf, struct cg_stat *st)
 	st->workingset_refault = (seen & 1u << V2_RF_FILE) ? v[V2_RF_FILE] : v[V2_RF];
 	st->pgmajfault = v[V2_MAJ];
 	/* "kernel" (5.18+) is every kernel page charged (slab, stacks, page tables, percpu,
-	 * zswap); socket buffers are charged beside it. Before 5.18 there is no total. */
+	 * vmalloc, zswap); socket buffers are charged beside it, and so is hugetlb where
+	 * memory_hugetlb_accounting puts it in memory.stat. Before 5.18 there is no total. */
 	st->have_kernel = !!(seen & 1u << V2_KERNEL);
-	st->kernel = st->have_kernel ? sat_add(v[V2_KERNEL], v[V2_SOCK]) : 0;
+	st->kernel = st->have_kernel ? sat_add(sat_add(v[V2_KERNEL], v[V2_SOCK]),
+					       v[V2_HUGETLB]) : 0;
 	return 0;
 }
 
@@ -416,16 +418,20 @@ static int has_file(const char *dir, const char *name)
 
 /* ---- reading a cgroup ---- */
 
-/* A charge takes MEMCG_CHARGE_BATCH pages from the counter at once and keeps what it did
- * not use in a per-CPU stock for the next ones: usage counts pages no one holds yet. At
- * the limit the kernel drains every CPU's stock before it reclaims, and kills only when
- * that did not make room, so the stock is taken back like page cache: at 1 MB/s on 2 CPUs
+/* A charge takes MEMCG_CHARGE_BATCH (64) pages from the counter at once and keeps what it
+ * did not use in a per-CPU stock for the next ones: usage counts pages no one holds yet.
+ * When reclaim at the limit does not make room, the kernel drains every CPU's stock and
+ * retries before it kills, so the stock is taken back like page cache: at 1 MB/s on 2 CPUs
  * the kill came 0.3-0.5 s after usage less page cache met the limit, the stock drained to
  * 0 in between (a 40 MiB cgroup read 20 times a second: usage 40960 KiB of which 316 KiB
- * were neither anon, file nor kernel, then 40900 with none). Usage is read before
- * memory.stat and the kernel counter, so growth between the reads makes it smaller, not
- * larger; the cap keeps a counter this code does not know of (its pages would look like
- * stock) from hiding more than the stock can be. */
+ * were neither anon, file nor kernel, then 40900 with none). Two things read as stock that
+ * are not: memory.stat lags the counters by up to a charge batch of updates per CPU (for
+ * at most 2 s) while the cgroup grows, and a charge this code does not count (deferred
+ * splits of partly unmapped large folios, unmapped swap cache). The cap bounds both; the
+ * daemon also keeps the smaller of two reads' stock (the lag does not persist, the stock
+ * does). Usage is read before memory.stat and the kernel counter, so growth between the
+ * reads themselves makes the stock smaller. A parent on 6.16+ can hold up to 7 times the
+ * cap (a CPU keeps stock for several cgroups): undercounted, never over. */
 uint64_t cg_charge_stock(const struct cg_stat *st, uint64_t cap)
 {
 	uint64_t held;
@@ -472,14 +478,16 @@ static int read_v1(const char *dir, struct cg_stat *st)
 	}
 	/* Charged to usage as well since 4.6 unless booted with cgroup.memory=nokmem (then
 	 * it reads 0 and is not in usage either); gone from kernels that dropped v1 kmem. */
-	if (!err)
-		err = read_optional(dir, "memory.kmem.usage_in_bytes", buf, sizeof(buf));
-	if (err == 1) {
-		err = cg_parse_u64_or_max(buf, &st->kernel);
-		st->have_kernel = !err;
-	}
-	if (!err)
+	if (!err) {
+		/* Only for the stock: a kernel without it, or a bad read, means no stock. */
+		st->have_kernel = read_optional(dir, "memory.kmem.usage_in_bytes", buf,
+						sizeof(buf)) == 1 &&
+				  cg_parse_u64_or_max(buf, &st->kernel) == 0 &&
+				  st->kernel != CG_NO_LIMIT;
+		if (!st->have_kernel)
+			st->kernel = 0;
 		add_stock(st);
+	}
 	if (!err)
 		err = read_optional(dir, "memory.oom_control", buf, sizeof(buf));
 	if (err == 1)

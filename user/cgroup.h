@@ -29,8 +29,9 @@ struct cg_stat {
 	uint64_t reclaimable;           /* what the kernel takes back before it kills, without
 	                                   swap: inactive_file + active_file (+ v2
 	                                   slab_reclaimable) + charge_stock */
-	uint64_t kernel;                /* kernel memory charged to the cgroup: v1
-	                                   memory.kmem.usage_in_bytes, v2 "kernel" + "sock" */
+	uint64_t kernel;                /* charged beside anon and file: v1
+	                                   memory.kmem.usage_in_bytes, v2 "kernel" + "sock"
+	                                   (+ "hugetlb" where it is accounted) */
 	int have_kernel;                /* kernel was read (v1 without kmem files, v2 before
 	                                   "kernel" (5.18): no charge_stock) */
 	uint64_t charge_stock;          /* usage no page is behind: pre-charged per CPU, which

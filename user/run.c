@@ -56,6 +56,7 @@ struct watch {
 	struct cg_info cg;
 	struct cg_stat st;
 	int have_st;
+	uint64_t stock_read;            /* the last read's charge stock, before min_stock() */
 	struct obs_oom_state oom;
 	int have_oom;
 	uint64_t trip;
@@ -403,6 +404,20 @@ static uint64_t kernel_activity(const struct oc_cgroup *c)
 	       c->reclaim_count + c->victims;
 }
 
+/* The smaller of this read's charge stock and the last one's: memory.stat's lag behind the
+ * counters reads as stock while the cgroup grows, and varies from read to read; the stock
+ * itself is what stays (cgroup.c, cg_charge_stock). */
+static void min_stock(struct watch *w, struct cg_stat *st)
+{
+	uint64_t read = st->charge_stock;
+
+	if (w->have_st && w->stock_read < st->charge_stock) {
+		st->reclaimable -= st->charge_stock - w->stock_read;
+		st->charge_stock = w->stock_read;
+	}
+	w->stock_read = read;
+}
+
 static void poll_one(struct daemon *d, struct watch *w)
 {
 	struct obs_oom_state s;
@@ -430,6 +445,7 @@ static void poll_one(struct daemon *d, struct watch *w)
 	}
 	if (r)
 		return;
+	min_stock(w, &st);
 	w->st = st;
 	w->have_st = 1;
 	w->polled = mono_now();
