@@ -428,8 +428,8 @@ static int has_file(const char *dir, const char *name)
  * are not: memory.stat lags the counters by up to a charge batch of updates per CPU (for
  * at most 2 s) while the cgroup grows, and a charge this code does not count (deferred
  * splits of partly unmapped large folios, unmapped swap cache). The cap bounds both; the
- * daemon also keeps the smaller of two reads' stock (the lag does not persist, the stock
- * does). Usage is read before memory.stat and the kernel counter, so growth between the
+ * daemon also keeps the smaller of two reads' stock (the lag varies from read to read, the
+ * stock less so). Usage is read before memory.stat and the kernel counter, so growth between the
  * reads themselves makes the stock smaller. A parent on 6.16+ can hold up to 7 times the
  * cap (a CPU keeps stock for several cgroups): undercounted, never over. */
 uint64_t cg_charge_stock(const struct cg_stat *st, uint64_t cap)
@@ -476,8 +476,8 @@ static int read_v1(const char *dir, struct cg_stat *st)
 		err = read_u64(dir, "memory.limit_in_bytes", &st->limit);
 		st->limit = v1_limit(st->limit);
 	}
-	/* Charged to usage as well since 4.6 unless booted with cgroup.memory=nokmem (then
-	 * it reads 0 and is not in usage either); gone from kernels that dropped v1 kmem. */
+	/* v1 charges kernel pages to this counter and to usage both, unless booted with
+	 * cgroup.memory=nokmem (then it reads 0 and is not in usage either). */
 	if (!err) {
 		/* Only for the stock: a kernel without it, or a bad read, means no stock. */
 		st->have_kernel = read_optional(dir, "memory.kmem.usage_in_bytes", buf,
