@@ -429,9 +429,9 @@ static int has_file(const char *dir, const char *name)
  * at most 2 s) while the cgroup grows, and a charge this code does not count (deferred
  * splits of partly unmapped large folios, unmapped swap cache). The cap bounds both; the
  * daemon also keeps the smaller of two reads' stock (the lag varies from read to read, the
- * stock less so). Usage is read before memory.stat and the kernel counter, so growth between the
- * reads themselves makes the stock smaller. A parent on 6.16+ can hold up to 7 times the
- * cap (a CPU keeps stock for several cgroups): undercounted, never over. */
+ * stock less so). Usage is read before memory.stat and the kernel counter, so growth
+ * between the reads themselves makes the stock smaller. A parent on 6.16+ can hold up to
+ * 7 times the cap (a CPU keeps stock for several cgroups): undercounted, never over. */
 uint64_t cg_charge_stock(const struct cg_stat *st, uint64_t cap)
 {
 	uint64_t held;

@@ -161,10 +161,10 @@ static double sawtooth_mb(const struct opts *o, double t)
  * at the one after: a steady 8 MB/s leak allocated 17 MB/s.) */
 static void hold_mb(double mb)
 {
-	size_t want = (size_t)(mb * 1e6), keep = (want + CHUNK - 1) / CHUNK * CHUNK;
+	size_t keep = ((size_t)(mb * 1e6) + CHUNK - 1) / CHUNK * CHUNK;
 
-	if (want > nchunks * CHUNK)
-		grow(want - nchunks * CHUNK + CHUNK - 1);
+	if (keep > nchunks * CHUNK)
+		grow(keep - nchunks * CHUNK);
 	else
 		shrink_to(keep);
 }
