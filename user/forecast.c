@@ -18,7 +18,8 @@
  *     is the trend instead. Growth in spells, with quiet spells longer than the window, is
  *     followed by the Theil-Sen slope over the longer history (long_trend). A burst (a large
  *     rise within the last second) uses the last second's slope, extrapolated no further
- *     than FC_BURST_REACH. A line (or curve) that covers less than three quarters of its
+ *     than FC_BURST_REACH. A rise back to a level held (FC_HOLD) before the last fall is a
+ *     refill: no burst and no trend until it passes that level by the hysteresis. A line (or curve) that covers less than three quarters of its
  *     window is trusted less beyond five times the time it spans (its reach), and a curve
  *     needs FC_KNEE_MIN of data; a breakout's leg, and a cycle of fewer than
  *     FC_CYCLE_PEAKS peaks, are not extrapolated beyond their reach at all.
@@ -97,6 +98,11 @@
 /* A tooth's top lies between its sample and its miss above it (the pace into the sample
  * times the gap after it); sampled at a random phase, half the miss above it on average. */
 #define FC_MISS_MEAN 0.5
+/* A level held at least this long (as long as a burst's ETA reaches) is where the cgroup
+ * lives: a fall from it and a fast rise back (a Go heap that the scavenger returned, then
+ * refilled at once; a pool dropped and rebuilt) is a refill, no burst, until the risk passes
+ * the level by the hysteresis. A tooth's or a burst's top is passed, not held. */
+#define FC_HOLD FC_BURST_REACH
 
 void fc_params_default(struct fc_params *p, double horizon)
 {
@@ -113,6 +119,7 @@ void fc_init(struct fc_state *s)
 	memset(s, 0, sizeof(*s));
 	s->rising = 1;
 	s->run_max = -1;
+	s->held = -1;
 	s->last_t = -INFINITY;
 	s->split = s->split_prev = NAN;
 	s->prev.eta = INFINITY;
@@ -212,6 +219,25 @@ static void new_max(struct fc_state *s, double t, double risk)
 	s->run_max_miss = -1;   /* not known before the next sample */
 }
 
+/* How long the risk stayed at or above `level` in the newest such run of the history. */
+static double held_for(const struct fc_state *s, double level)
+{
+	double last = -1, first = -1;
+
+	for (int i = 0; i < s->nhist; i++) {
+		const struct fc_sample *h = hist_at(s, i);
+
+		if (h->risk >= level) {
+			if (last < 0)
+				last = h->t;
+			first = h->t;
+		} else if (last >= 0) {
+			break;
+		}
+	}
+	return last >= 0 ? last - first : 0;
+}
+
 /* Sawtooth legs: a turn needs a move of `turn` bytes against the current direction. A fall
  * from the limit itself (within counter noise) is no tooth: what took the memory back there
  * was the OOM killer or the task giving up, and a "peak" at the limit would make every later
@@ -235,6 +261,10 @@ static void track_turns(struct fc_state *s, double t, double risk, double limit)
 			if (risk < s->run_max - turn) {
 				if (s->run_max < limit * (1 - FC_SPLIT_MIN))
 					push_peak(s, s->run_max_t, s->run_max, limit);
+				/* a level under the limit by two hysteresis (room for a burst past
+				 * it), held, before this fall */
+				s->held = s->run_max < limit - 2 * turn &&
+					held_for(s, s->run_max - turn) >= FC_HOLD ? s->run_max : -1;
 				s->rising = 0;
 				s->run_min = risk;
 				s->run_min_t = t;
@@ -920,6 +950,24 @@ static int still_rising(const struct fc_state *s, double pace)
 	return 1;
 }
 
+/* Below a level held before the last fall (by less than the hysteresis above it). */
+static int refilling(const struct fc_state *s, double risk, double turn)
+{
+	return s->held >= 0 && risk < s->held + turn;
+}
+
+/* The first sample in [from, now] at or above `level`; `now` if none. */
+static double back_at(const struct fc_state *s, double level, double from, double now)
+{
+	for (int i = s->nhist - 1; i >= 0; i--) {
+		const struct fc_sample *h = hist_at(s, i);
+
+		if (h->t >= from && h->risk >= level)
+			return h->t;
+	}
+	return now;
+}
+
 static void verdict(struct fc_state *s, const struct fc_params *p, const struct fc_input *in,
 		    double risk, struct fc_result *out)
 {
@@ -931,10 +979,14 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 	double t0 = fmax(in->t - tw, t_floor);
 	struct fit trend, burst;
 
+	/* a refill of a held level is no trend either, until the risk passes that level: the
+	 * line starts where the refill came back to it (a ramp, then the old plateau) */
+	if (refilling(s, risk, turn))
+		t0 = fmax(t0, back_at(s, s->held - turn, t_floor, in->t));
 	trend = unless_slowed(s, fit_since(s, t0), in->t);
 	/* cut short by a floor, the window may hold two points (R^2 = 1 by construction): a
 	 * rise of a second or two after a floor is the burst rule's, not a trend */
-	if (t_floor > in->t - tw && (trend.n < 3 || trend.span < FC_KNEE_MIN))
+	if (t0 > in->t - tw && (trend.n < 3 || trend.span < FC_KNEE_MIN))
 		trend = (struct fit){ 0 };
 	burst = fit_since(s, in->t - FC_BURST_WIN);
 
@@ -980,7 +1032,8 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 	 * trend's pace (a steady leak is the trend's business, not a burst). A second's slope is
 	 * not extrapolated beyond the shortest trend window: further out, the trend speaks. */
 	if (burst.n >= 2 && burst.slope > 2 * fmax(trend.slope, 0) &&
-	    burst.slope * burst.span > turn && still_rising(s, burst.slope)) {
+	    burst.slope * burst.span > turn && still_rising(s, burst.slope) &&
+	    !refilling(s, risk, turn)) {
 		double e = eta_of(limit, risk, burst.slope);
 
 		if (e <= FC_BURST_REACH && (e < out->eta || out->confidence < p->min_confidence)) {

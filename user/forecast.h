@@ -60,6 +60,7 @@ struct fc_state {
 	int have_raw;
 	struct fc_sample floors[FC_PEAKS];
 	int nfloors;
+	double held;            /* the level held before the last fall, if it was held, else -1 */
 	double nsamples;
 	/* the last reading of usage and memory.stat taken together ("fresh") */
 	int have_fresh;

@@ -735,6 +735,18 @@ static int load_recorded(const char *name, struct recorded *r, int max)
 	return n;
 }
 
+/* One recorded sample into the engine, as cgroup 7 (engine_start's). */
+static void feed_recorded(struct engine *e, const struct recorded *r)
+{
+	struct obs o = { .kind = OBS_SAMPLE, .t = r->t, .cg = 7 };
+
+	o.sample.usage = (uint64_t)r->usage;
+	o.sample.limit = (uint64_t)r->limit;
+	o.sample.reclaimable = (uint64_t)r->reclaim;
+	o.sample.source = (uint8_t)r->src;
+	eng_feed(e, &o);
+}
+
 /* The bench's 8-tasks-1-leaks cgroup from its start to the kill, as the daemon recorded it
  * (seconds, usage, limit, reclaimable, source; the last line is the sample at the kill):
  * the teeth of 7 tasks coincide once every 10 s into one tall tooth, and the 3 MB/s leak
@@ -773,13 +785,7 @@ static void test_tall_teeth_on_a_beat(void)
 
 			engine_start(&e, h);
 			for (int i = 0; i < n - 1; i++) {
-				struct obs o = { .kind = OBS_SAMPLE, .t = rec[i].t, .cg = 7 };
-
-				o.sample.usage = (uint64_t)rec[i].usage;
-				o.sample.limit = (uint64_t)rec[i].limit;
-				o.sample.reclaimable = (uint64_t)rec[i].reclaim;
-				o.sample.source = (uint8_t)rec[i].src;
-				eng_feed(&e, &o);
+				feed_recorded(&e, &rec[i]);
 				if (ngot && got[ngot - 1].kind == EV_FORECAST && got[ngot - 1].time == rec[i].t)
 					start = rec[i].t;
 				if (ngot && got[ngot - 1].kind == EV_CLEAR && got[ngot - 1].time == rec[i].t)
@@ -829,6 +835,59 @@ static void test_first_teeth_of_a_startup_are_no_trend(void)
 	}
 	ASSERT_EQ(n, 102, "samples read");
 	ASSERT_EQ(fired, 0, "samples with a forecast due");
+}
+
+/* The bench's Go service with GOMEMLIMIT near its limit, start to exit as the daemon
+ * recorded it (tests/unit/data/gomemlimit-refill.txt): it held 190 MB of 224 MiB for a
+ * minute, the scavenger gave 26 MB back, and the heap refilled them in 0.6 s (read 10 times
+ * a second while it grew). That refill fired a burst (ETA 4.4 s) at every horizon, then the
+ * line through the refill (ETA 3.3 s): a refill of a level held is neither, until it passes
+ * the level. No forecast after the 10 s warm-up at any horizon. */
+static void test_refill_of_a_held_level_never_fires(void)
+{
+	static struct recorded rec[256];
+	int n = load_recorded("gomemlimit-refill.txt", rec, 256);
+	double horizons[] = { 5, 10, 30, 60 };
+
+	ASSERT_TRUE(n >= 0, "the recorded samples open (run from the repository's root)");
+	if (n < 0)
+		return;
+	ASSERT_EQ(n, 171, "samples read");
+	for (int j = 0; j < 4; j++) {
+		int late = 0;
+		struct engine e;
+
+		engine_start(&e, horizons[j]);
+		for (int i = 0; i < n; i++)
+			feed_recorded(&e, &rec[i]);
+		for (int i = 0; i < ngot; i++)
+			late += got[i].kind == EV_FORECAST && got[i].time >= 10;
+		ASSERT_EQ(late, 0, "forecasts after the warm-up");
+		eng_free(&e);
+	}
+}
+
+/* The refill rule's price is bounded: a burst that starts as a refill (a level held for a
+ * minute at half the limit, a fall of 20%, then 40 MB/s to the limit) is forecast once it
+ * passes the level, at least 0.7 s before the limit (1.15 s; 1.35 s without the rule). The
+ * level's top is at its start, as in the Go record above, so that one old peak is no
+ * cycle and the burst rule decides. */
+static double burst_through_held(double t, void *arg)
+{
+	(void)arg;
+	if (t < 60)
+		return 50 * MB - 0.01 * MB * t;
+	if (t < 62)
+		return 30 * MB;
+	return 30 * MB + 40 * MB * (t - 62);
+}
+
+static void test_burst_through_a_held_level_is_caught(void)
+{
+	struct run r = drive(burst_through_held, NULL, NULL, 100 * MB, 5, 0.1, 100, 10, 0);
+
+	ASSERT_TRUE(!isnan(r.first_fire), "fired");
+	ASSERT_RANGE(r.exhaust - r.first_fire, 0.7, 1e9, "lead");
 }
 
 /* After a kill the engine starts the cgroup afresh, and its first reading may still be the
@@ -1252,6 +1311,8 @@ int main(void)
 	RUN(test_many_tasks_eta_never_late);
 	RUN(test_first_teeth_of_a_startup_are_no_trend);
 	RUN(test_burst_after_a_kill_is_caught);
+	RUN(test_refill_of_a_held_level_never_fires);
+	RUN(test_burst_through_a_held_level_is_caught);
 	RUN(test_small_step_under_full_cache_never_fires);
 	RUN(test_leak_after_a_quiet_spell);
 	RUN(test_one_step_is_no_knee);
