@@ -18,11 +18,13 @@
  *     is the trend instead. Growth in spells, with quiet spells longer than the window, is
  *     followed by the Theil-Sen slope over the longer history (long_trend). A burst (a large
  *     rise within the last second) uses the last second's slope, extrapolated no further
- *     than FC_BURST_REACH. A rise back to a level held (FC_HOLD) before the last fall is a
- *     refill: no burst and no trend until it passes that level by the hysteresis. A line (or curve) that covers less than three quarters of its
- *     window is trusted less beyond five times the time it spans (its reach), and a curve
- *     needs FC_KNEE_MIN of data; a breakout's leg, and a cycle of fewer than
- *     FC_CYCLE_PEAKS peaks, are not extrapolated beyond their reach at all.
+ *     than FC_BURST_REACH. A rise back to a level held (FC_HOLD) before the last fall, a
+ *     trim, is a refill: no burst until it passes that level by the hysteresis, and no line
+ *     through it if it came back within FC_KNEE_MIN. A line (or curve) that covers less
+ *     than three quarters of its window is trusted less beyond five times the time it
+ *     spans (its reach), and a curve needs FC_KNEE_MIN of data; a breakout's leg, and a
+ *     cycle of fewer than FC_CYCLE_PEAKS peaks, are not extrapolated beyond their reach at
+ *     all.
  *     Evidence beyond the file LRU (memory.stat, memory.pressure):
  *     - refaults are recorded but not used: discounting refaulted active cache from
  *       reclaimable (cache refaulted as fast as it is reclaimed looks like a working set)
@@ -99,9 +101,11 @@
  * times the gap after it); sampled at a random phase, half the miss above it on average. */
 #define FC_MISS_MEAN 0.5
 /* A level held at least this long (as long as a burst's ETA reaches) is where the cgroup
- * lives: a fall from it and a fast rise back (a Go heap that the scavenger returned, then
+ * lives: a trim from it and a fast rise back (a Go heap that the scavenger returned, then
  * refilled at once; a pool dropped and rebuilt) is a refill, no burst, until the risk passes
- * the level by the hysteresis. A tooth's or a burst's top is passed, not held. */
+ * the level by the hysteresis. A tooth's or a burst's top is passed, not held. A trim gives
+ * back less than half the level and rises again within FC_HOLD: a fall to under half (a
+ * process that exited) or a floor held as long is a new level, and the rise from it a rise. */
 #define FC_HOLD FC_BURST_REACH
 
 void fc_params_default(struct fc_params *p, double horizon)
@@ -265,6 +269,7 @@ static void track_turns(struct fc_state *s, double t, double risk, double limit)
 				 * it), held, before this fall */
 				s->held = s->run_max < limit - 2 * turn &&
 					held_for(s, s->run_max - turn) >= FC_HOLD ? s->run_max : -1;
+				s->held_fall_t = t;
 				s->rising = 0;
 				s->run_min = risk;
 				s->run_min_t = t;
@@ -275,6 +280,8 @@ static void track_turns(struct fc_state *s, double t, double risk, double limit)
 			s->run_min = risk;
 			s->run_min_t = t;
 		} else if (risk > s->run_min + turn) {
+			if (s->run_min < s->held / 2 || t - s->held_fall_t >= FC_HOLD)
+				s->held = -1;   /* no trim: a new level */
 			ring_push(s->floors, &s->nfloors, s->run_min_t, s->run_min);
 			s->rising = 1;
 			new_max(s, t, risk);
@@ -956,16 +963,23 @@ static int refilling(const struct fc_state *s, double risk, double turn)
 	return s->held >= 0 && risk < s->held + turn;
 }
 
-/* The first sample in [from, now] at or above `level`; `now` if none. */
-static double back_at(const struct fc_state *s, double level, double from, double now)
+/* The first sample since `from` at or above `level` (-inf if none), and in *ramp the last
+ * one before it at or below `low`: where the rise to it started. */
+static double back_at(const struct fc_state *s, double level, double low, double from,
+		      double *ramp)
 {
+	*ramp = from;
 	for (int i = s->nhist - 1; i >= 0; i--) {
 		const struct fc_sample *h = hist_at(s, i);
 
-		if (h->t >= from && h->risk >= level)
+		if (h->t < from)
+			continue;
+		if (h->risk >= level)
 			return h->t;
+		if (h->risk <= low)
+			*ramp = h->t;
 	}
-	return now;
+	return -INFINITY;
 }
 
 static void verdict(struct fc_state *s, const struct fc_params *p, const struct fc_input *in,
@@ -979,10 +993,18 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 	double t0 = fmax(in->t - tw, t_floor);
 	struct fit trend, burst;
 
-	/* a refill of a held level is no trend either, until the risk passes that level: the
-	 * line starts where the refill came back to it (a ramp, then the old plateau) */
-	if (refilling(s, risk, turn))
-		t0 = fmax(t0, back_at(s, s->held - turn, t_floor, in->t));
+	/* nor is a quick refill of a held level part of a trend: back within FC_KNEE_MIN of
+	 * leaving the floor (a ramp too short for a line), the line starts where it came back
+	 * (the old plateau, and what grows from it). A slower rise keeps its line: it may be a
+	 * leak. */
+	if (s->held >= 0 && s->nfloors) {
+		double ramp, back = back_at(s, s->held - turn,
+					    s->floors[s->nfloors - 1].risk + FC_SPLIT_MIN * limit,
+					    t_floor, &ramp);
+
+		if (back - ramp < FC_KNEE_MIN)
+			t0 = fmax(t0, back);
+	}
 	trend = unless_slowed(s, fit_since(s, t0), in->t);
 	/* cut short by a floor, the window may hold two points (R^2 = 1 by construction): a
 	 * rise of a second or two after a floor is the burst rule's, not a trend */

@@ -60,7 +60,9 @@ struct fc_state {
 	int have_raw;
 	struct fc_sample floors[FC_PEAKS];
 	int nfloors;
-	double held;            /* the level held before the last fall, if it was held, else -1 */
+	/* the level held before the last fall, if it was held and the fall was a trim, else
+	 * -1; and when that fall came */
+	double held, held_fall_t;
 	double nsamples;
 	/* the last reading of usage and memory.stat taken together ("fresh") */
 	int have_fresh;

@@ -838,8 +838,8 @@ static void test_first_teeth_of_a_startup_are_no_trend(void)
 }
 
 /* The bench's Go service with GOMEMLIMIT near its limit, start to exit as the daemon
- * recorded it (tests/unit/data/gomemlimit-refill.txt): it held 190 MB of 224 MiB for a
- * minute, the scavenger gave 26 MB back, and the heap refilled them in 0.6 s (read 10 times
+ * recorded it (tests/unit/data/gomemlimit-refill.txt): it held 190 MiB of 224 for 43 s,
+ * the scavenger gave 26 MiB back, and the heap refilled them in 0.6 s (read 10 times
  * a second while it grew). That refill fired a burst (ETA 4.4 s) at every horizon, then the
  * line through the refill (ETA 3.3 s): a refill of a level held is neither, until it passes
  * the level. No forecast after the 10 s warm-up at any horizon. */
@@ -867,27 +867,64 @@ static void test_refill_of_a_held_level_never_fires(void)
 	}
 }
 
-/* The refill rule's price is bounded: a burst that starts as a refill (a level held for a
- * minute at half the limit, a fall of 20%, then 40 MB/s to the limit) is forecast once it
- * passes the level, at least 0.7 s before the limit (1.15 s; 1.35 s without the rule). The
- * level's top is at its start, as in the Go record above, so that one old peak is no
- * cycle and the burst rule decides. */
-static double burst_through_held(double t, void *arg)
+/* A level held for a minute at half the limit (its top at its start, as in the Go record
+ * above, so that one old peak is no cycle), then a fall to `to` for `down` seconds, then
+ * growth at `pace` bytes/s. */
+struct after_held { double to, down, pace; };
+
+static double after_held(double t, void *arg)
 {
-	(void)arg;
+	const struct after_held *a = arg;
+
 	if (t < 60)
 		return 50 * MB - 0.01 * MB * t;
-	if (t < 62)
-		return 30 * MB;
-	return 30 * MB + 40 * MB * (t - 62);
+	return t < 60 + a->down ? a->to : a->to + a->pace * (t - 60 - a->down);
 }
 
+/* The refill rule's price is bounded: a burst that starts as a refill (a level held for a
+ * minute at half the limit, a fall to 30%, then 40 MB/s to the limit) is forecast once it
+ * passes the level: 1.15 s before the limit instead of 1.35 (1.2 and 1.4 to the first
+ * sample over it). */
 static void test_burst_through_a_held_level_is_caught(void)
 {
-	struct run r = drive(burst_through_held, NULL, NULL, 100 * MB, 5, 0.1, 100, 10, 0);
+	struct after_held a = { 30 * MB, 2, 40 * MB };
+	struct run r = drive(after_held, NULL, &a, 100 * MB, 5, 0.1, 100, 10, 0);
 
 	ASSERT_TRUE(!isnan(r.first_fire), "fired");
-	ASSERT_RANGE(r.exhaust - r.first_fire, 0.7, 1e9, "lead");
+	ASSERT_RANGE(r.exhaust - r.first_fire, 1.1, 1.3, "lead");
+}
+
+/* What is no trim is no refill: the same level, then the process exits (a fall to nothing)
+ * and its successor bursts 1 s later at 40 MB/s; or a fall to 40% that stays down 10 s (a
+ * new level) before a burst at 20 MB/s. Both are forecast as if nothing had been held
+ * (2.1 and 2.5 s ahead; 1.1 and 2.3 if those falls counted as trims). */
+static void test_burst_after_an_exit_or_from_a_new_level_is_caught(void)
+{
+	struct after_held gone = { 0.5 * MB, 1, 40 * MB }, level = { 40 * MB, 10, 20 * MB };
+	struct run r = drive(after_held, NULL, &gone, 100 * MB, 5, 0.1, 100, 10, 0);
+
+	ASSERT_TRUE(!isnan(r.first_fire), "fired after the exit");
+	ASSERT_RANGE(r.exhaust - r.first_fire, 2.0, 5.5, "lead after the exit");
+	r = drive(after_held, NULL, &level, 100 * MB, 5, 0.1, 100, 10, 0);
+	ASSERT_TRUE(!isnan(r.first_fire), "fired from the new level");
+	ASSERT_RANGE(r.exhaust - r.first_fire, 2.4, 5.5, "lead from the new level");
+}
+
+/* Nor does the rule hold back a leak: a level held for a minute at half the limit, a fall
+ * to 40%, then a steady 1 MB/s from the floor, read once a second, is forecast 0.9-1.2 H
+ * ahead at every horizon (with the line restarted at the old level, H=60 came 50 s ahead). */
+static void test_leak_after_a_held_level_keeps_its_line(void)
+{
+	double horizons[] = { 5, 10, 30, 60 };
+
+	for (int j = 0; j < 4; j++) {
+		double h = horizons[j];
+		struct after_held a = { 40 * MB, 2, 1 * MB };
+		struct run r = drive(after_held, NULL, &a, 100 * MB, h, 1, 400, 10, 0);
+
+		ASSERT_TRUE(!isnan(r.first_fire), "fired");
+		ASSERT_RANGE(r.exhaust - r.first_fire, 0.9 * h, 1.2 * h, "lead");
+	}
 }
 
 /* After a kill the engine starts the cgroup afresh, and its first reading may still be the
@@ -1313,6 +1350,8 @@ int main(void)
 	RUN(test_burst_after_a_kill_is_caught);
 	RUN(test_refill_of_a_held_level_never_fires);
 	RUN(test_burst_through_a_held_level_is_caught);
+	RUN(test_burst_after_an_exit_or_from_a_new_level_is_caught);
+	RUN(test_leak_after_a_held_level_keeps_its_line);
 	RUN(test_small_step_under_full_cache_never_fires);
 	RUN(test_leak_after_a_quiet_spell);
 	RUN(test_one_step_is_no_knee);
