@@ -245,7 +245,10 @@ static double held_for(const struct fc_state *s, double level)
 /* Sawtooth legs: a turn needs a move of `turn` bytes against the current direction. A fall
  * from the limit itself (within counter noise) is no tooth: what took the memory back there
  * was the OOM killer or the task giving up, and a "peak" at the limit would make every later
- * rise look like one more harmless tooth (a burst right after a kill went unforecast). */
+ * rise look like one more harmless tooth (a burst right after a kill went unforecast). Nor
+ * is a fall from the first sample, a top never seen rising: after a kill the first reading
+ * may be taken while the victim's memory is being freed (85% of the limit, then 0: the next
+ * burst was forecast 0.3 s ahead, as the breakout of a cycle of that one "tooth"). */
 static void track_turns(struct fc_state *s, double t, double risk, double limit)
 {
 	double turn = FC_TURN * limit;
@@ -263,7 +266,7 @@ static void track_turns(struct fc_state *s, double t, double risk, double limit)
 				s->run_max_miss = s->run_max_rate * s->run_max_gap;
 			}
 			if (risk < s->run_max - turn) {
-				if (s->run_max < limit * (1 - FC_SPLIT_MIN))
+				if (s->run_max < limit * (1 - FC_SPLIT_MIN) && s->run_max_t > s->first_t)
 					push_peak(s, s->run_max_t, s->run_max, limit);
 				/* a level under the limit by two hysteresis (room for a burst past
 				 * it), held, before this fall */
