@@ -750,7 +750,10 @@ static void fresh_evidence(struct fc_state *s, const struct fc_input *in)
  * 6.6 MB/s, ETA 9.7 s (the 6.1 VM's flaky case). Growth that turns to cache is seen at once,
  * growth that turns to risk a reading later (within 0.25 s). Growth that starts after a
  * quiet reading is a new run: its first split stands alone (a burst after a cache stream
- * went quiet must not wait for a second reading); a nearly empty cgroup has no split until
+ * went quiet must not wait for a second reading). A fall teaches what left, not what grows
+ * next: growth after it is split no higher than the cgroup's make-up at the fall's reading
+ * (after a kill, the victim's anon went, share 1, and a reader refilled 200 MiB of cache
+ * in 0.3 s: a burst forecast from cache). A nearly empty cgroup has no split until
  * two changes taught it. Returns 0 if the sample carries no news (stale, and usage not
  * moved or its split not known). */
 static int estimate_risk(struct fc_state *s, const struct fc_input *in, double limit,
@@ -777,6 +780,8 @@ static int estimate_risk(struct fc_state *s, const struct fc_input *in, double l
 
 		s->split_prev = s->fresh_moving || isnan(s->split) ? s->split : learned;
 		s->split = learned;
+		if (moved < 0 && usage >= noise)
+			s->split_prev = fmin(s->split_prev, *risk / usage);
 	}
 	s->have_fresh = 1;
 	s->fresh_moving = moving;
