@@ -750,11 +750,9 @@ static void fresh_evidence(struct fc_state *s, const struct fc_input *in)
  * 6.6 MB/s, ETA 9.7 s (the 6.1 VM's flaky case). Growth that turns to cache is seen at once,
  * growth that turns to risk a reading later (within 0.25 s). Growth that starts after a
  * quiet reading is a new run: its first split stands alone (a burst after a cache stream
- * went quiet must not wait for a second reading). A fall teaches what left, not what grows
- * next: growth after it is split no higher than the cgroup's make-up at the fall's reading
- * (after a kill, the victim's anon went, share 1, and a reader refilled 200 MiB of cache
- * in 0.3 s: a burst forecast from cache). A nearly empty cgroup has no split until
- * two changes taught it. Returns 0 if the sample carries no news (stale, and usage not
+ * went quiet must not wait for a second reading). A nearly empty cgroup has no split until
+ * two changes taught it; nor does a fall from the first reading after a reset teach one
+ * (below). Returns 0 if the sample carries no news (stale, and usage not
  * moved or its split not known). */
 static int estimate_risk(struct fc_state *s, const struct fc_input *in, double limit,
 			 double *risk)
@@ -772,16 +770,18 @@ static int estimate_risk(struct fc_state *s, const struct fc_input *in, double l
 	}
 	fresh_evidence(s, in);
 	*risk = usage - reclaim;
-	if (!s->have_fresh) {   /* no change seen yet: the cgroup's make-up is the best guess;
-				   a nearly empty cgroup has none */
+	/* No change seen yet: the cgroup's make-up is the best guess; a nearly empty cgroup has
+	 * none. Nor does a fall from the first reading after a reset teach a split: that reading
+	 * may be taken while a victim's memory is being freed, and the share learned from it
+	 * (1: the victim's anon went) made a reader's refill of the page cache a burst of risk
+	 * (154 MiB in 0.2 s, a forecast 2.7 s ahead that cleared 5 s later). */
+	if (!s->have_fresh || (moving && moved < 0 && s->fresh_t == s->first_t)) {
 		s->split = s->split_prev = usage >= noise ? *risk / usage : NAN;
 	} else if (moving) {
 		double learned = fmin(fmax((*risk - s->fresh_risk) / moved, 0), 1);
 
 		s->split_prev = s->fresh_moving || isnan(s->split) ? s->split : learned;
 		s->split = learned;
-		if (moved < 0 && usage >= noise)
-			s->split_prev = fmin(s->split_prev, *risk / usage);
 	}
 	s->have_fresh = 1;
 	s->fresh_moving = moving;
