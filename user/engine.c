@@ -373,3 +373,13 @@ uint64_t eng_trip_bytes(const struct eng_cgroup *c, double horizon)
 	risk_at = fmax(risk_at, limit * 0.5);
 	return (uint64_t)(risk_at + (double)c->sample.reclaimable);
 }
+
+double eng_forecast_due(const struct engine *e, const struct eng_cgroup *c)
+{
+	const struct fc_params *fp = &e->p.fc;
+
+	if (c->state != CG_OK || c->last.mode == FC_NONE ||
+	    c->last.confidence < fp->min_confidence || !isfinite(c->last.eta))
+		return INFINITY;
+	return c->sample_t + fmax(c->last.eta - fp->horizon, 0);
+}

@@ -172,6 +172,10 @@ struct eng_cgroup *eng_find(struct engine *e, uint64_t id);
 /* The usage at which, at the current slope, the ETA would fall within the horizon: the
  * in-kernel tripwire. 0 if no useful threshold. */
 uint64_t eng_trip_bytes(const struct eng_cgroup *c, double horizon);
+/* The Unix time at which the cgroup's last ETA, counting down, meets the horizon: when its
+ * forecast is due if nothing changes. INFINITY if none is coming (no trend, too little
+ * confidence, an episode already open). */
+double eng_forecast_due(const struct engine *e, const struct eng_cgroup *c);
 const char *ev_kind_name(enum ev_kind k);
 
 #endif

@@ -65,6 +65,8 @@ struct watch {
 	int have_kc;                    /* kc was read this tick */
 	uint64_t activity;              /* kernel counters at the last file read */
 	double polled;                  /* CLOCK_MONOTONIC seconds of the last file read */
+	double due;                     /* CLOCK_MONOTONIC seconds when its ETA meets the
+					   horizon, if before the next tick; 0 if not */
 	double added;                   /* Unix time of its OBS_CGROUP_ADD */
 	unsigned seen;                  /* discovery generation */
 	struct watch *next;             /* hash chain */
@@ -82,6 +84,7 @@ struct daemon {
 	unsigned gen;
 	double mono_to_real;            /* add to CLOCK_MONOTONIC seconds to get Unix time */
 	double discover_every;          /* seconds between rescans (adapts to their cost) */
+	double next_due;                /* the earliest watch's due, INFINITY if none */
 	uint64_t events_total;
 	double last_event_time;
 	FILE *lat;                      /* --latency-log */
@@ -270,8 +273,29 @@ static void sync_clocks(struct daemon *d)
 /* Every observation passes here: recorded first, then fed to the engine, so a replay of the
  * record goes through exactly what the live engine saw. (After a rotation the writer itself
  * re-announces the watched cgroups.) */
+/* When a cgroup's last ETA will have counted down to the horizon, if that comes before the
+ * next tick: the forecast is due then, not at whichever sample comes next (a 1 MB/s leak
+ * sends one every 0.5 s or so: its H=5 forecast came 4.45 s ahead, with 4.5 needed). The
+ * daemon reads the cgroup at that moment (not sooner than REFRESH_GAP after its last
+ * read); the read is an observation like any other, so a replay fires at the same time. */
+static void set_due(struct daemon *d, struct watch *w)
+{
+	double due;
+
+	w->due = 0;
+	if (!w->eng)
+		return;
+	due = eng_forecast_due(&d->eng, w->eng);
+	if (due - w->eng->sample_t > d->o->interval)
+		return;         /* also INFINITY: none coming; the next tick reads it first */
+	w->due = fmax(due - d->mono_to_real, w->polled + REFRESH_GAP);
+	d->next_due = fmin(d->next_due, w->due);
+}
+
 static void observe(struct daemon *d, const struct obs *o)
 {
+	struct watch *w;
+
 	if (d->rec) {
 		int r = rec_write(d->rec, o);
 
@@ -282,6 +306,8 @@ static void observe(struct daemon *d, const struct obs *o)
 		}
 	}
 	eng_feed(&d->eng, o);
+	if (o->kind == OBS_SAMPLE && (w = watch_find(d, o->cg)))
+		set_due(d, w);
 }
 
 static int watch_add(struct daemon *d, const struct cg_info *cg)
@@ -516,6 +542,26 @@ static int poll_due(const struct daemon *d, const struct watch *w, double now)
 	if (kernel_activity(&w->kc) != w->activity)
 		return 1;
 	return now - w->polled >= fmax(QUIET_POLL, d->o->interval) - d->o->interval / 2;
+}
+
+/* Read the cgroups whose forecast is due (set_due), and find the next due. */
+static void poll_due_now(struct daemon *d)
+{
+	double now = mono_now();
+	int i;
+
+	d->next_due = INFINITY;
+	for (i = 0; i < WATCH_BUCKETS; i++) {
+		struct watch *w = d->buckets[i], *n;
+
+		for (; w; w = n) {
+			n = w->next;
+			if (w->due && w->due <= now)
+				poll_one(d, w);         /* observes: set_due() sets the next */
+			else if (w->due)
+				d->next_due = fmin(d->next_due, w->due);
+		}
+	}
 }
 
 static void poll_all(struct daemon *d)
@@ -914,7 +960,9 @@ static int loop(struct daemon *d, int epfd, int tfd, int sfd)
 		return -errno;
 	start = last_discover = last_tasks = mono_now();
 	while (!d->stop) {
-		n = epoll_wait(epfd, evs, 4, 1000);
+		double wait = d->next_due - mono_now();
+
+		n = epoll_wait(epfd, evs, 4, wait < 1 ? (int)(fmax(wait, 0) * 1000) + 1 : 1000);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		for (i = 0; i < n; i++) {
@@ -932,6 +980,8 @@ static int loop(struct daemon *d, int epfd, int tfd, int sfd)
 					d->stop = 1;
 			}
 		}
+		if (mono_now() >= d->next_due)
+			poll_due_now(d);
 		if (d->o->duration > 0 && mono_now() - start >= d->o->duration)
 			d->stop = 1;
 	}
@@ -982,6 +1032,7 @@ int run_main(int argc, char **argv)
 		return 1;
 	d->o = &o;
 	d->discover_every = DISCOVER_EVERY;
+	d->next_due = INFINITY;
 	join_args(d->options, sizeof(d->options), argc - 1, argv + 1);   /* "oomcast run ..." */
 	/* Signals are read from a signalfd: block them before any thread starts. */
 	sigemptyset(&mask);

@@ -1372,6 +1372,41 @@ static void test_engine_hovering_eta_is_one_episode(void)
 	eng_free(&e);
 }
 
+/* A leak read every 0.9 s (a slow leak's kernel samples come that sparsely): the forecast
+ * is due when the last ETA has counted down to the horizon, and the daemon reads the cgroup
+ * then (not sooner than 0.25 s after its last read), so the forecast fires within that of
+ * the due time, not up to a sample gap after it. No forecast is due while one is out. */
+static void test_forecast_due(void)
+{
+	struct engine e;
+	struct eng_cgroup *c;
+	double t = 0, last = -1, fired = NAN, limit = 10 * MB + 60 * MB;
+
+	engine_start(&e, 5);
+	c = eng_find(&e, 7);
+	ASSERT_TRUE(c != NULL, "the cgroup is watched");
+	if (!c)
+		return;
+	ASSERT_TRUE(isinf(eng_forecast_due(&e, c)), "nothing due before any sample");
+	for (int i = 0; i < 1000 && isnan(fired) && t < 60; i++) {
+		struct obs o = { .kind = OBS_SAMPLE, .t = t, .cg = 7 };
+		double due;
+
+		o.sample.usage = (uint64_t)(10 * MB + 1 * MB * t);
+		o.sample.limit = (uint64_t)limit;
+		eng_feed(&e, &o);
+		last = t;
+		for (int j = 0; j < ngot; j++)
+			if (got[j].kind == EV_FORECAST)
+				fired = got[j].time;
+		due = eng_forecast_due(&e, c);
+		t = fmin(last + 0.9, fmax(due, last + 0.25));
+	}
+	ASSERT_RANGE(fired, 54.9, 55.3, "forecast time (the ETA meets H=5 at 55 s)");
+	ASSERT_TRUE(isinf(eng_forecast_due(&e, c)), "nothing due while the forecast is out");
+	eng_free(&e);
+}
+
 static void test_trip_bytes(void)
 {
 	struct eng_cgroup c = { 0 };
@@ -1397,6 +1432,7 @@ int main(void)
 	RUN(test_cache_refill_after_a_kill_never_fires);
 	RUN(test_restart_beside_cache_counts_at_once);
 	RUN(test_curve_through_a_leak_start_is_not_extrapolated);
+	RUN(test_forecast_due);
 	RUN(test_burst_after_a_cache_stream_went_quiet);
 	RUN(test_steady_leak_at_long_horizons);
 	RUN(test_anon_leak_under_full_cache_between_polls);
