@@ -556,10 +556,12 @@ static void poll_due_now(struct daemon *d)
 
 		for (; w; w = n) {
 			n = w->next;
-			if (w->due && w->due <= now)
+			if (w->due && w->due <= now) {
+				w->due = 0;             /* a failed read must not come back at once */
 				poll_one(d, w);         /* observes: set_due() sets the next */
-			else if (w->due)
+			} else if (w->due) {
 				d->next_due = fmin(d->next_due, w->due);
+			}
 		}
 	}
 }
