@@ -66,7 +66,8 @@ struct watch {
 	uint64_t activity;              /* kernel counters at the last file read */
 	double polled;                  /* CLOCK_MONOTONIC seconds of the last file read */
 	double due;                     /* CLOCK_MONOTONIC seconds when its ETA meets the
-					   horizon, if before the next tick; 0 if not */
+					   horizon, if within an interval; 0 if not */
+	double due_read;                /* CLOCK_MONOTONIC seconds of the last read for it */
 	double added;                   /* Unix time of its OBS_CGROUP_ADD */
 	unsigned seen;                  /* discovery generation */
 	struct watch *next;             /* hash chain */
@@ -270,14 +271,13 @@ static void sync_clocks(struct daemon *d)
 	d->mono_to_real = now_real() - mono_now();
 }
 
-/* Every observation passes here: recorded first, then fed to the engine, so a replay of the
- * record goes through exactly what the live engine saw. (After a rotation the writer itself
- * re-announces the watched cgroups.) */
-/* When a cgroup's last ETA will have counted down to the horizon, if that comes before the
- * next tick: the forecast is due then, not at whichever sample comes next (a 1 MB/s leak
- * sends one every 0.5 s or so: its H=5 forecast came 4.45 s ahead, with 4.5 needed). The
- * daemon reads the cgroup at that moment (not sooner than REFRESH_GAP after its last
- * read); the read is an observation like any other, so a replay fires at the same time. */
+/* When a cgroup's last ETA will have counted down to the horizon, if that comes within an
+ * interval of its sample: the forecast is due then, not at whichever sample comes next (a
+ * 1 MB/s leak sends one every 0.5 s or so: its H=5 forecast came 4.45 s ahead, with 4.5
+ * needed). The daemon reads the cgroup at that moment: not sooner than REFRESH_GAP after
+ * its last read, and once an interval at most (an ETA that hovers just above the horizon
+ * would otherwise be read 4 times a second for as long as it hovers). The read is an
+ * observation like any other, so a replay fires at the same time. */
 static void set_due(struct daemon *d, struct watch *w)
 {
 	double due;
@@ -287,11 +287,15 @@ static void set_due(struct daemon *d, struct watch *w)
 		return;
 	due = eng_forecast_due(&d->eng, w->eng);
 	if (due - w->eng->sample_t > d->o->interval)
-		return;         /* also INFINITY: none coming; the next tick reads it first */
-	w->due = fmax(due - d->mono_to_real, w->polled + REFRESH_GAP);
+		return;         /* also INFINITY: none coming */
+	w->due = fmax(due - d->mono_to_real,
+		      fmax(w->polled + REFRESH_GAP, w->due_read + d->o->interval));
 	d->next_due = fmin(d->next_due, w->due);
 }
 
+/* Every observation passes here: recorded first, then fed to the engine, so a replay of the
+ * record goes through exactly what the live engine saw. (After a rotation the writer itself
+ * re-announces the watched cgroups.) */
 static void observe(struct daemon *d, const struct obs *o)
 {
 	struct watch *w;
@@ -558,6 +562,7 @@ static void poll_due_now(struct daemon *d)
 			n = w->next;
 			if (w->due && w->due <= now) {
 				w->due = 0;             /* a failed read must not come back at once */
+				w->due_read = now;
 				poll_one(d, w);         /* observes: set_due() sets the next */
 			} else if (w->due) {
 				d->next_due = fmin(d->next_due, w->due);

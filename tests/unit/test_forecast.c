@@ -1380,7 +1380,7 @@ static void test_forecast_due(void)
 {
 	struct engine e;
 	struct eng_cgroup *c;
-	double t = 0, last = -1, fired = NAN, limit = 10 * MB + 60 * MB;
+	double t = 0, last = -1, fired = NAN, checked = NAN, limit = 10 * MB + 60 * MB;
 
 	engine_start(&e, 5);
 	c = eng_find(&e, 7);
@@ -1400,8 +1400,13 @@ static void test_forecast_due(void)
 			if (got[j].kind == EV_FORECAST)
 				fired = got[j].time;
 		due = eng_forecast_due(&e, c);
+		if (i == 0)
+			ASSERT_TRUE(isinf(due), "nothing due after one sample (no trend yet)");
+		if (last >= 50 && last < 54 && isnan(checked))
+			checked = due - 55;
 		t = fmin(last + 0.9, fmax(due, last + 0.25));
 	}
+	ASSERT_RANGE(checked, -0.05, 0.05, "due time less 55 s, from a sample 1-5 s before");
 	ASSERT_RANGE(fired, 54.9, 55.3, "forecast time (the ETA meets H=5 at 55 s)");
 	ASSERT_TRUE(isinf(eng_forecast_due(&e, c)), "nothing due while the forecast is out");
 	eng_free(&e);
