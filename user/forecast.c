@@ -403,17 +403,17 @@ static double eta_of(double limit, double value, double slope)
 	return slope > 0 ? (limit - value) / slope : INFINITY;
 }
 
-/* Confidence in a line fitted over span seconds of a trend window tw long, whose ETA is
- * eta: its fit, times the share of the window it covers (three quarters is enough); and a
- * line that does not cover that much yet is trusted no further than its reach. Half a
- * second of a process's start-up in a new cgroup (1 MB, then page cache counted as risk
- * before memory.stat said it was cache) made a line that promised 64 MiB in 9.7 s. */
 /* How much of its window a fit covers: three quarters is all of it. */
 static double cover_of(double span, double tw)
 {
 	return span / tw + 0.25;
 }
 
+/* Confidence in a line fitted over span seconds of a trend window tw long, whose ETA is
+ * eta: its fit, times the share of the window it covers (three quarters is enough); and a
+ * line that does not cover that much yet is trusted no further than its reach. Half a
+ * second of a process's start-up in a new cgroup (1 MB, then page cache counted as risk
+ * before memory.stat said it was cache) made a line that promised 64 MiB in 9.7 s. */
 static double line_confidence(double r2, double span, double tw, double eta)
 {
 	double cover = cover_of(span, tw);
