@@ -156,6 +156,13 @@ static void end_episode(struct eng_cgroup *c)
 	c->calm_since = NAN;
 }
 
+/* A verdict that opens an episode once its ETA is within the horizon. */
+static int forecast_candidate(const struct eng_cgroup *c, const struct fc_params *fp)
+{
+	return c->state == CG_OK && c->last.mode != FC_NONE &&
+	       c->last.confidence >= fp->min_confidence;
+}
+
 static void on_sample(struct engine *e, const struct obs *o)
 {
 	struct eng_cgroup *c = eng_find(e, o->cg);
@@ -174,8 +181,7 @@ static void on_sample(struct engine *e, const struct obs *o)
 				o->sample.psi_some_avg10, o->sample.psi_full_avg10 };
 	fc_observe(&c->fc, fp, &in, &c->last);
 
-	if (c->state == CG_OK && c->last.mode != FC_NONE && c->last.eta <= fp->horizon &&
-	    c->last.confidence >= fp->min_confidence) {
+	if (forecast_candidate(c, fp) && c->last.eta <= fp->horizon) {
 		c->state = CG_FORECAST;
 		c->forecast_t = c->last_forecast_t = o->t;
 		c->forecast_eta = c->last.eta;
@@ -378,8 +384,7 @@ double eng_forecast_due(const struct engine *e, const struct eng_cgroup *c)
 {
 	const struct fc_params *fp = &e->p.fc;
 
-	if (c->state != CG_OK || c->last.mode == FC_NONE ||
-	    c->last.confidence < fp->min_confidence || !isfinite(c->last.eta))
+	if (!forecast_candidate(c, fp) || !isfinite(c->last.eta))
 		return INFINITY;
 	return c->sample_t + fmax(c->last.eta - fp->horizon, 0);
 }

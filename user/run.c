@@ -298,8 +298,6 @@ static void set_due(struct daemon *d, struct watch *w)
  * re-announces the watched cgroups.) */
 static void observe(struct daemon *d, const struct obs *o)
 {
-	struct watch *w;
-
 	if (d->rec) {
 		int r = rec_write(d->rec, o);
 
@@ -310,8 +308,6 @@ static void observe(struct daemon *d, const struct obs *o)
 		}
 	}
 	eng_feed(&d->eng, o);
-	if (o->kind == OBS_SAMPLE && (w = watch_find(d, o->cg)))
-		set_due(d, w);
 }
 
 static int watch_add(struct daemon *d, const struct cg_info *cg)
@@ -406,24 +402,30 @@ static double kernel_rate(struct daemon *d, const struct watch *w)
 	return age < 2.0 ? (double)c.rate_bps : 0;      /* no credit lately: no allocation */
 }
 
-static void sample_obs(struct obs *o, const struct watch *w, double t, uint64_t usage,
-		       double rate, uint8_t source)
+/* A sample of the cgroup (usage now, the rest from its last file read) into the engine; then
+ * when its forecast is due. */
+static void observe_sample(struct daemon *d, struct watch *w, double t, uint64_t usage,
+			   double rate, uint8_t source)
 {
-	memset(o, 0, sizeof(*o));
-	o->kind = OBS_SAMPLE;
-	o->t = t;
-	o->cg = w->cg.id;
-	o->sample.usage = usage;
-	o->sample.limit = w->st.limit;
-	o->sample.reclaimable = w->st.reclaimable < usage ? w->st.reclaimable : usage;
-	o->sample.anon = w->st.anon;
-	o->sample.high = w->st.high;
-	o->sample.kernel_rate = rate;
-	o->sample.source = source;
-	o->sample.workingset_refault = w->st.workingset_refault;
-	o->sample.inactive_file = w->st.inactive_file;
-	o->sample.psi_some_avg10 = w->st.psi_some_avg10;
-	o->sample.psi_full_avg10 = w->st.psi_full_avg10;
+	struct obs o;
+
+	memset(&o, 0, sizeof(o));
+	o.kind = OBS_SAMPLE;
+	o.t = t;
+	o.cg = w->cg.id;
+	o.sample.usage = usage;
+	o.sample.limit = w->st.limit;
+	o.sample.reclaimable = w->st.reclaimable < usage ? w->st.reclaimable : usage;
+	o.sample.anon = w->st.anon;
+	o.sample.high = w->st.high;
+	o.sample.kernel_rate = rate;
+	o.sample.source = source;
+	o.sample.workingset_refault = w->st.workingset_refault;
+	o.sample.inactive_file = w->st.inactive_file;
+	o.sample.psi_some_avg10 = w->st.psi_some_avg10;
+	o.sample.psi_full_avg10 = w->st.psi_full_avg10;
+	observe(d, &o);
+	set_due(d, w);
 }
 
 /* Everything the kernel counts for the cgroup: when none of it moved since the last file
@@ -464,8 +466,7 @@ static void poll_one(struct daemon *d, struct watch *w)
 		w->polled = mono_now();
 		if (w->have_kc)
 			w->activity = kernel_activity(&w->kc);
-		sample_obs(&o, w, t, usage, kernel_rate(d, w), SRC_POLL);
-		observe(d, &o);
+		observe_sample(d, w, t, usage, kernel_rate(d, w), SRC_POLL);
 		return;
 	}
 	r = cg_read(&w->cg, &st);
@@ -481,8 +482,7 @@ static void poll_one(struct daemon *d, struct watch *w)
 	w->polled = mono_now();
 	if (w->have_kc)
 		w->activity = kernel_activity(&w->kc);
-	sample_obs(&o, w, t, st.usage, kernel_rate(d, w), SRC_POLL);
-	observe(d, &o);
+	observe_sample(d, w, t, st.usage, kernel_rate(d, w), SRC_POLL);
 
 	memset(&s, 0, sizeof(s));
 	s.under_oom = st.under_oom;
@@ -693,9 +693,9 @@ static void on_rec_obs(struct daemon *d, const struct oc_rec *r)
 			poll_one(d, w);
 			return;
 		}
-		sample_obs(&o, w, o.t, r->usage_bytes, (double)r->b,
-			   r->type == OC_REC_TRIP ? SRC_TRIP : SRC_KERNEL);
-		break;
+		observe_sample(d, w, o.t, r->usage_bytes, (double)r->b,
+			       r->type == OC_REC_TRIP ? SRC_TRIP : SRC_KERNEL);
+		return;
 	case OC_REC_VICTIM:
 		o.kind = OBS_VICTIM;
 		o.victim.pid = r->pid;
