@@ -37,12 +37,25 @@ struct oc_cgroup {
 	__u64 trip_bytes;       /* the kernel's copy of `trips`, refreshed once a summary gap */
 };
 
-/* Value of the per-CPU `health` map: counters userspace sums over CPUs, and the sampling
- * accumulator beside them (same cache line, touched on every page allocation). */
+/* Value of the per-CPU `health` map: counters userspace sums over CPUs. */
 struct oc_health {
 	__u64 samples;          /* sampled allocations taken */
 	__u64 rb_drops;         /* records lost because the ring buffer was full */
-	__u64 sample_acc;       /* bytes allocated on this CPU since its last sample */
+};
+
+/* Default entries of `cpu_acc`; the loader sets it to the number of possible CPUs. */
+#define OC_MAX_CPUS 512
+
+/* Value of the `cpu_acc` array, indexed by CPU: the sampling accumulator, with the two
+ * constants the hot path needs copied beside it, so that a page allocation touches this
+ * one cache line and nothing else (the array is mmapable: its values are page-aligned, so
+ * each CPU's line is its own). */
+struct oc_cpu_acc {
+	__u64 acc;              /* bytes allocated on this CPU since its last sample */
+	__u64 period;           /* sample_bytes; 0 until this CPU's first page allocation */
+	__u32 page_shift;
+	__u32 pad32;
+	__u64 pad[5];           /* to 64 bytes */
 };
 
 /* The `trips` map (hash: memcg id -> __u64 bytes) is written by userspace only: the usage

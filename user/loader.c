@@ -196,6 +196,8 @@ static int open_skel(struct loader *l, const struct ld_opts *o, const struct btf
 	l->skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
 	if (o->ring_bytes)
 		bpf_map__set_max_entries(l->skel->maps.events, o->ring_bytes);
+	if (libbpf_num_possible_cpus() > 0)
+		bpf_map__set_max_entries(l->skel->maps.cpu_acc, libbpf_num_possible_cpus());
 	choose(l, o, btf, classic_only);
 	return oomcast__load(l->skel);
 }

@@ -66,6 +66,19 @@ static int test_run(int fd, __u64 *ctx, size_t n)
 	return r ? r : (int)o.retval;
 }
 
+/* Load the skeleton with only `want` (and `also`, if not NULL) of its programs: the test
+ * programs, without the hooks. Sampling every 64 pages of 4 KiB. */
+static int load_only(struct oomcast *s, struct bpf_program *want, struct bpf_program *also)
+{
+	struct bpf_program *p;
+
+	s->rodata->sample_bytes = 64 * 4096;
+	s->rodata->page_shift = 12;
+	bpf_object__for_each_program(p, s->obj)
+		bpf_program__set_autoload(p, p == want || p == also);
+	return oomcast__load(s);
+}
+
 /* Sampling and attribution through oc_test_page_alloc, in this process's own memcg (a
  * child of a watched parent: the pod/container case). */
 static void test_sampling_and_attribution(void)
@@ -81,15 +94,8 @@ static void test_sampling_and_attribution(void)
 	ASSERT_TRUE(s != NULL, "open skeleton");
 	if (!s)
 		return;
-	s->rodata->sample_bytes = 64 * 4096;
-	s->rodata->page_shift = 12;
-	struct bpf_program *p;
-
-	bpf_object__for_each_program(p, s->obj)
-		bpf_program__set_autoload(p, false);
-	bpf_program__set_autoload(s->progs.oc_test_page_alloc, true);
-	bpf_program__set_autoload(s->progs.oc_test_rate, true);
-	ASSERT_EQ(oomcast__load(s), 0, "load test programs");
+	ASSERT_EQ(load_only(s, s->progs.oc_test_page_alloc, s->progs.oc_test_rate), 0,
+		  "load test programs");
 	fd = bpf_program__fd(s->progs.oc_test_page_alloc);
 	ASSERT_EQ(bpf_map_update_elem(bpf_map__fd(s->maps.cgroups), &parent, &zero, 0), 0, "watch parent");
 
@@ -117,6 +123,59 @@ static void test_sampling_and_attribution(void)
 	oomcast__destroy(s);
 }
 
+static int run_on_cpu(int fd, __u64 *ctx, __u32 cpu)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = ctx, .ctx_size_in = sizeof(__u64),
+		    .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = cpu);
+	int r = bpf_prog_test_run_opts(fd, &o);
+
+	return r ? r : (int)o.retval;
+}
+
+/* The accumulator is one line per CPU in `cpu_acc`: each CPU counts its own pages, the
+ * first page on a CPU counts (it also copies the constants in), and the loader sizes the
+ * array to the machine's CPUs. */
+static void test_per_cpu_accumulator(void)
+{
+	struct oomcast *s = oomcast__open();
+	uint64_t parent = ino(cg_parent);
+	struct oc_cgroup zero = { 0 };
+	struct oc_cpu_acc a0, a1;
+	__u64 ctx[1] = { 0 };
+	__u32 k0 = 0, k1 = 1;
+	int fd, i, hits = 0, ncpu = libbpf_num_possible_cpus();
+
+	ASSERT_TRUE(s != NULL, "open skeleton");
+	if (!s)
+		return;
+	ASSERT_EQ(sizeof(struct oc_cpu_acc), 64, "one cache line per CPU");
+	ASSERT_EQ(load_only(s, s->progs.oc_test_page_alloc, NULL), 0, "load");
+	fd = bpf_program__fd(s->progs.oc_test_page_alloc);
+	bpf_map_update_elem(bpf_map__fd(s->maps.cgroups), &parent, &zero, 0);
+	if (ncpu < 2) {
+		ASSERT_TRUE(ncpu == 1, "possible CPUs known");
+		oomcast__destroy(s);
+		return;
+	}
+	for (i = 0; i < 40; i++) {                      /* 40 pages on each of CPUs 0 and 1 */
+		hits += run_on_cpu(fd, ctx, 0) > 0;
+		hits += run_on_cpu(fd, ctx, 1) > 0;
+	}
+	ASSERT_EQ(hits, 0, "80 pages over two CPUs: no CPU reached a 64-page period");
+	bpf_map_lookup_elem(bpf_map__fd(s->maps.cpu_acc), &k0, &a0);
+	bpf_map_lookup_elem(bpf_map__fd(s->maps.cpu_acc), &k1, &a1);
+	ASSERT_EQ(a0.acc, 40 * 4096ULL, "CPU 0 counted its 40 pages, the first included");
+	ASSERT_EQ(a1.acc, 40 * 4096ULL, "CPU 1 counted its own");
+	ASSERT_EQ(a0.period, 64 * 4096ULL, "period copied in");
+	ASSERT_EQ(a0.page_shift, 12, "page shift copied in");
+	for (i = 0; i < 24; i++)
+		hits += run_on_cpu(fd, ctx, 0) > 0;
+	ASSERT_EQ(hits, 1, "CPU 0's 64th page takes the sample");
+	bpf_map_lookup_elem(bpf_map__fd(s->maps.cpu_acc), &k0, &a0);
+	ASSERT_EQ(a0.acc, 0, "CPU 0 starts a new period");
+	oomcast__destroy(s);
+}
+
 /* The rate window through oc_test_rate: 1 MiB every 100 ms is 10 MiB/s. */
 static void test_rate_window(void)
 {
@@ -127,12 +186,7 @@ static void test_rate_window(void)
 
 	if (!s)
 		return;
-	struct bpf_program *p;
-
-	bpf_object__for_each_program(p, s->obj)
-		bpf_program__set_autoload(p, false);
-	bpf_program__set_autoload(s->progs.oc_test_rate, true);
-	ASSERT_EQ(oomcast__load(s), 0, "load");
+	ASSERT_EQ(load_only(s, s->progs.oc_test_rate, NULL), 0, "load");
 	fd = bpf_program__fd(s->progs.oc_test_rate);
 	bpf_map_update_elem(bpf_map__fd(s->maps.cgroups), &id, &zero, 0);
 	for (i = 0; i <= 20; i++) {
@@ -167,6 +221,8 @@ static void test_live_hooks(void)
 	ASSERT_EQ(ld_open(&l, &o, err, sizeof(err)), 0, err);
 	if (!l.skel)
 		return;
+	ASSERT_EQ(bpf_map__max_entries(l.skel->maps.cpu_acc), (__u32)libbpf_num_possible_cpus(),
+		  "the loader sizes cpu_acc to the possible CPUs");
 	ASSERT_EQ(ld_watch(&l, child), 0, "watch");
 	if (pipe(pfd))
 		return;
@@ -245,6 +301,7 @@ int main(void)
 	enter(cg_child);
 	pin_cpu0();
 	RUN(test_sampling_and_attribution);
+	RUN(test_per_cpu_accumulator);
 	RUN(test_rate_window);
 	RUN(test_live_hooks);
 	enter(orig);            /* back where we started, then remove what we made */
