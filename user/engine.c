@@ -157,10 +157,16 @@ static void end_episode(struct eng_cgroup *c)
 }
 
 /* A verdict that opens an episode once its ETA is within the horizon. */
+/* An ETA the forecaster stands by (a trend, confident enough), whatever the episode. */
+static int eta_credible(const struct eng_cgroup *c, const struct fc_params *fp)
+{
+	return c->last.mode != FC_NONE && c->last.confidence >= fp->min_confidence &&
+	       isfinite(c->last.eta);
+}
+
 static int forecast_candidate(const struct eng_cgroup *c, const struct fc_params *fp)
 {
-	return c->state == CG_OK && c->last.mode != FC_NONE &&
-	       c->last.confidence >= fp->min_confidence;
+	return c->state == CG_OK && eta_credible(c, fp);
 }
 
 static void on_sample(struct engine *e, const struct obs *o)
@@ -384,7 +390,17 @@ double eng_forecast_due(const struct engine *e, const struct eng_cgroup *c)
 {
 	const struct fc_params *fp = &e->p.fc;
 
-	if (!forecast_candidate(c, fp) || !isfinite(c->last.eta))
+	if (!forecast_candidate(c, fp))
 		return INFINITY;
 	return c->sample_t + fmax(c->last.eta - fp->horizon, 0);
+}
+
+double eng_fine_due(const struct engine *e, const struct eng_cgroup *c, double within)
+{
+	double step;
+
+	if (!eta_credible(c, &e->p.fc) || c->last.eta <= 0)
+		return INFINITY;        /* at the limit already: the ticks read it */
+	step = c->last.eta * ENG_FINE_SHARE;
+	return step < within ? c->sample_t + step : INFINITY;
 }

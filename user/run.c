@@ -65,9 +65,10 @@ struct watch {
 	int have_kc;                    /* kc was read this tick */
 	uint64_t activity;              /* kernel counters at the last file read */
 	double polled;                  /* CLOCK_MONOTONIC seconds of the last file read */
-	double due;                     /* CLOCK_MONOTONIC seconds when its ETA meets the
-					   horizon, if within an interval; 0 if not */
-	double due_read;                /* CLOCK_MONOTONIC seconds of the last read for it */
+	double due;                     /* CLOCK_MONOTONIC seconds of its next read for the
+					   forecast (set_due); 0 if none */
+	int due_horizon;                /* ... that read is when its ETA meets the horizon */
+	double due_read;                /* CLOCK_MONOTONIC seconds of the last such read */
 	double added;                   /* Unix time of its OBS_CGROUP_ADD */
 	unsigned seen;                  /* discovery generation */
 	struct watch *next;             /* hash chain */
@@ -271,25 +272,37 @@ static void sync_clocks(struct daemon *d)
 	d->mono_to_real = now_real() - mono_now();
 }
 
-/* When a cgroup's last ETA will have counted down to the horizon, if that comes within an
- * interval of its sample: the forecast is due then, not at whichever sample comes next (a
- * 1 MB/s leak sends one every 0.5 s or so: its H=5 forecast came 4.45 s ahead, with 4.5
- * needed). The daemon reads the cgroup at that moment: not sooner than REFRESH_GAP after
- * its last read, and once an interval at most (an ETA that hovers just above the horizon
- * would otherwise be read 4 times a second for as long as it hovers). The read is an
- * observation like any other, so a replay fires at the same time. */
+/* When to read a cgroup for its forecast, besides the ticks and the kernel's samples:
+ *  - when its last ETA will have counted down to the horizon, if that comes within an
+ *    interval of its sample: the forecast is due then, not at whichever sample comes next
+ *    (a 1 MB/s leak sends one every 0.5 s or so: its H=5 forecast came 4.45 s ahead, with
+ *    4.5 needed). Once an interval at most (an ETA that hovers just above the horizon
+ *    would otherwise be read 4 times a second for as long as it hovers);
+ *  - when the time left has shrunk by ENG_FINE_SHARE (eng_fine_due), once that is less
+ *    than an interval (the last 20 s at the default 1 s), whatever the episode: a replay
+ *    of the record at a shorter horizon than the daemon's then finds its moment within 5%
+ *    too, where the ticks and sparse kernel samples left it 0.5 s late at H=5.
+ * Not sooner than REFRESH_GAP after the last read. A read is an observation like any other,
+ * so a replay fires at the same time. */
 static void set_due(struct daemon *d, struct watch *w)
 {
-	double due;
+	double due, fine, t;
 
 	w->due = 0;
 	if (!w->eng)
 		return;
+	t = w->eng->sample_t;
 	due = eng_forecast_due(&d->eng, w->eng);
-	if (due - w->eng->sample_t > d->o->interval)
-		return;         /* also INFINITY: none coming */
-	w->due = fmax(due - d->mono_to_real,
-		      fmax(w->polled + REFRESH_GAP, w->due_read + d->o->interval));
+	due = due - t <= d->o->interval
+		? fmax(due - d->mono_to_real, fmax(w->polled + REFRESH_GAP,
+						   w->due_read + d->o->interval))
+		: INFINITY;
+	fine = eng_fine_due(&d->eng, w->eng, d->o->interval);
+	fine = isfinite(fine) ? fmax(fine - d->mono_to_real, w->polled + REFRESH_GAP) : INFINITY;
+	if (!isfinite(fmin(due, fine)))
+		return;         /* none coming */
+	w->due = fmin(due, fine);
+	w->due_horizon = due <= fine;
 	d->next_due = fmin(d->next_due, w->due);
 }
 
@@ -562,7 +575,8 @@ static void poll_due_now(struct daemon *d)
 			n = w->next;
 			if (w->due && w->due <= now) {
 				w->due = 0;             /* a failed read must not come back at once */
-				w->due_read = now;
+				if (w->due_horizon)
+					w->due_read = now;
 				poll_one(d, w);         /* observes: set_due() sets the next */
 			} else if (w->due) {
 				d->next_due = fmin(d->next_due, w->due);
