@@ -13,7 +13,8 @@
  *  3. No recent peak: the trend is a least-squares line over the recent window, from the last
  *     floor on, its ETA from the line's value now. Where the line misfits, the better of two
  *     curves (curvature must explain most of what the line leaves): a knee (a hinge: flat,
- *     then a line; the segment after it is the trend) or acceleration (a parabola). A newer
+ *     then a line; the segment after it is the trend) or acceleration (a parabola, whose
+ *     curvature must also pass the F test against the line at 0.1%). A newer
  *     half of the window that grows at under half the whole's pace (a ramp, then a plateau)
  *     is the trend instead. Growth in spells, with quiet spells longer than the window, is
  *     followed by the Theil-Sen slope over the longer history (long_trend). A burst (a large
@@ -665,6 +666,26 @@ static int quad_fit(const struct win *w, double c[3], double *rss)
 	return 1;
 }
 
+/* Whether a third coefficient (the parabola's curvature) is more than noise: the F test
+ * of its fit against the line's, at 0.1%. The forecaster asks every second, of every
+ * cgroup, at every horizon: at the 5% that FC_ACCEL_EXPLAIN alone amounts to with 9
+ * points, a 1 MB/s leak's counter steps read as acceleration several times a minute, and
+ * one such parabola fired at H=10 22 s before the kill. F(1, k) at 0.999 for k <= 20
+ * residual degrees of freedom, then 10.83 + 80 / k (within 0.2 of the exact value). */
+static int curvature_significant(double lrss, double qrss, int n)
+{
+	static const double f999[] = { 0, 405284, 998.5, 167.0, 74.14, 47.18, 35.51, 29.25,
+				       25.41, 22.86, 21.04, 19.69, 18.64, 17.82, 17.14, 16.59,
+				       16.12, 15.72, 15.38, 15.08, 14.82 };
+	int k = n - 3;
+
+	if (k < 1)
+		return 0;
+	if (qrss <= 0)
+		return lrss > 0;
+	return (lrss - qrss) * k / qrss >= (k <= 20 ? f999[k] : 10.83 + 80.0 / k);
+}
+
 /* The residual of the least-squares line through the window. */
 static double line_rss(const struct win *w)
 {
@@ -819,7 +840,7 @@ static void curved_trend(const struct fc_state *s, double t0, double tw, double 
 	lrss = line_rss(&w);
 	/* a curve from a second or two of data is the burst rule's business, as a knee is */
 	quad = trend->span >= FC_KNEE_MIN && quad_fit(&w, c, &qrss) && c[2] > 0 && c[1] > 0 &&
-	       qrss <= FC_ACCEL_EXPLAIN * lrss;
+	       qrss <= FC_ACCEL_EXPLAIN * lrss && curvature_significant(lrss, qrss, w.n);
 	knee = hinge_fit(&w, &hg) && hg.after > trend->slope && hg.rss <= FC_ACCEL_EXPLAIN * lrss;
 	if (knee && (!quad || hg.rss <= qrss)) {
 		/* The segment after the knee must be at least FC_KNEE_MIN long and itself a line:
