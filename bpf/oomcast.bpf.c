@@ -55,7 +55,8 @@ struct {
 
 /* Per CPU, by index: the hot path's one cache line (struct oc_cpu_acc). A plain array, not a
  * per-CPU one, because its inlined lookup needs no load from the map itself (a per-CPU
- * array's reads the map's pointer table first), and mmapable so each value is aligned. */
+ * array's reads the map's pointer table first); mmapable, so its values start page-aligned.
+ * The loader sizes it to the possible CPUs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);

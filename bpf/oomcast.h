@@ -48,8 +48,8 @@ struct oc_health {
 
 /* Value of the `cpu_acc` array, indexed by CPU: the sampling accumulator, with the two
  * constants the hot path needs copied beside it, so that a page allocation touches this
- * one cache line and nothing else (the array is mmapable: its values are page-aligned, so
- * each CPU's line is its own). */
+ * one cache line and nothing else (the array is mmapable: its values start page-aligned,
+ * 64 bytes each, so with 64-byte cache lines each CPU's line is its own). */
 struct oc_cpu_acc {
 	__u64 acc;              /* bytes allocated on this CPU since its last sample */
 	__u64 period;           /* sample_bytes; 0 until this CPU's first page allocation */

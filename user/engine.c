@@ -156,7 +156,6 @@ static void end_episode(struct eng_cgroup *c)
 	c->calm_since = NAN;
 }
 
-/* A verdict that opens an episode once its ETA is within the horizon. */
 /* An ETA the forecaster stands by (a trend, confident enough), whatever the episode. */
 static int eta_credible(const struct eng_cgroup *c, const struct fc_params *fp)
 {
@@ -164,6 +163,7 @@ static int eta_credible(const struct eng_cgroup *c, const struct fc_params *fp)
 	       isfinite(c->last.eta);
 }
 
+/* A verdict that opens an episode once its ETA is within the horizon. */
 static int forecast_candidate(const struct eng_cgroup *c, const struct fc_params *fp)
 {
 	return c->state == CG_OK && eta_credible(c, fp);

@@ -196,8 +196,7 @@ static int open_skel(struct loader *l, const struct ld_opts *o, const struct btf
 	l->skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
 	if (o->ring_bytes)
 		bpf_map__set_max_entries(l->skel->maps.events, o->ring_bytes);
-	if (libbpf_num_possible_cpus() > 0)
-		bpf_map__set_max_entries(l->skel->maps.cpu_acc, libbpf_num_possible_cpus());
+	bpf_map__set_max_entries(l->skel->maps.cpu_acc, l->ncpus);
 	choose(l, o, btf, classic_only);
 	return oomcast__load(l->skel);
 }
@@ -318,6 +317,15 @@ int ld_open(struct loader *l, const struct ld_opts *o, char *err, size_t len)
 	r = mount_fs(l, err, len);
 	if (r)
 		goto fail;
+	/* The per-CPU maps and the hot path's array are sized by it: a CPU beyond it would go
+	 * unsampled, silently. */
+	l->ncpus = libbpf_num_possible_cpus();
+	if (l->ncpus <= 0) {
+		r = l->ncpus < 0 ? l->ncpus : -EINVAL;
+		say(err, len, "cannot count the possible CPUs (/sys/devices/system/cpu/possible): %s",
+		    strerror(-r));
+		goto fail;
+	}
 	btf = btf__load_vmlinux_btf();
 	r = open_skel(l, o, btf, 0);
 	if (r) {
@@ -332,7 +340,6 @@ int ld_open(struct loader *l, const struct ld_opts *o, char *err, size_t len)
 		    strerror(-r));
 		goto fail;
 	}
-	l->ncpus = libbpf_num_possible_cpus();
 	l->cgroups_fd = bpf_map__fd(l->skel->maps.cgroups);
 	l->trips_fd = bpf_map__fd(l->skel->maps.trips);
 	l->tasks_fd = bpf_map__fd(l->skel->maps.tasks);

@@ -132,6 +132,33 @@ static int run_on_cpu(int fd, __u64 *ctx, __u32 cpu)
 	return r ? r : (int)o.retval;
 }
 
+/* The second online CPU (the first is 0 on Linux), or -1. */
+static int second_online_cpu(void)
+{
+	char buf[256];
+	FILE *f = fopen("/sys/devices/system/cpu/online", "r");
+	int a, b, n, cpu = -1;
+	char *p = buf;
+
+	if (!f || !fgets(buf, sizeof(buf), f)) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	while (cpu < 0 && sscanf(p, "%d%n", &a, &n) == 1) {     /* "0-3,5,7-9" */
+		p += n;
+		b = a;
+		if (*p == '-' && sscanf(p + 1, "%d%n", &b, &n) == 1)
+			p += 1 + n;
+		if (b > 0)
+			cpu = a > 0 ? a : 1;
+		if (*p == ',')
+			p++;
+	}
+	return cpu;
+}
+
 /* The accumulator is one line per CPU in `cpu_acc`: each CPU counts its own pages, the
  * first page on a CPU counts (it also copies the constants in), and the loader sizes the
  * array to the machine's CPUs. */
@@ -142,8 +169,8 @@ static void test_per_cpu_accumulator(void)
 	struct oc_cgroup zero = { 0 };
 	struct oc_cpu_acc a0, a1;
 	__u64 ctx[1] = { 0 };
-	__u32 k0 = 0, k1 = 1;
-	int fd, i, hits = 0, ncpu = libbpf_num_possible_cpus();
+	int fd, i, hits = 0, other = second_online_cpu();
+	__u32 k0 = 0, k1 = other;
 
 	ASSERT_TRUE(s != NULL, "open skeleton");
 	if (!s)
@@ -152,20 +179,20 @@ static void test_per_cpu_accumulator(void)
 	ASSERT_EQ(load_only(s, s->progs.oc_test_page_alloc, NULL), 0, "load");
 	fd = bpf_program__fd(s->progs.oc_test_page_alloc);
 	bpf_map_update_elem(bpf_map__fd(s->maps.cgroups), &parent, &zero, 0);
-	if (ncpu < 2) {
-		ASSERT_TRUE(ncpu == 1, "possible CPUs known");
+	if (other < 0) {
+		printf("# per-CPU accumulator: one CPU online, nothing to tell apart\n");
 		oomcast__destroy(s);
 		return;
 	}
-	for (i = 0; i < 40; i++) {                      /* 40 pages on each of CPUs 0 and 1 */
+	for (i = 0; i < 40; i++) {                      /* 40 pages on each of two CPUs */
 		hits += run_on_cpu(fd, ctx, 0) > 0;
-		hits += run_on_cpu(fd, ctx, 1) > 0;
+		hits += run_on_cpu(fd, ctx, other) > 0;
 	}
 	ASSERT_EQ(hits, 0, "80 pages over two CPUs: no CPU reached a 64-page period");
 	bpf_map_lookup_elem(bpf_map__fd(s->maps.cpu_acc), &k0, &a0);
 	bpf_map_lookup_elem(bpf_map__fd(s->maps.cpu_acc), &k1, &a1);
 	ASSERT_EQ(a0.acc, 40 * 4096ULL, "CPU 0 counted its 40 pages, the first included");
-	ASSERT_EQ(a1.acc, 40 * 4096ULL, "CPU 1 counted its own");
+	ASSERT_EQ(a1.acc, 40 * 4096ULL, "the other CPU counted its own");
 	ASSERT_EQ(a0.period, 64 * 4096ULL, "period copied in");
 	ASSERT_EQ(a0.page_shift, 12, "page shift copied in");
 	for (i = 0; i < 24; i++)

@@ -1423,54 +1423,84 @@ static void test_forecast_due(void)
 	eng_free(&e);
 }
 
-/* The same 1 MB/s leak under a daemon at H=30, read at the ticks (0.9 s apart here), at
- * its due read, and when the time left has shrunk by 5% (eng_fine_due, once that is under
- * an interval): a replay of those observations at H=5 then fires within 5% of 5 s before
- * the limit (at 55 s), where the ticks alone would leave it up to 0.9 s late. Fine reads go
- * on after the daemon's own forecast, and not before the time left is under 20 s. */
-static void test_fine_reads_serve_other_horizons(void)
+/* A 1 MB/s leak from 10 MB into 70 MB (the limit at 60 s) under a daemon at H=30, read at
+ * its ticks (TICK apart), at its due read, and, with `fine`, when the time left has shrunk
+ * by 5% (eng_fine_due, once that is under an interval). The observation times go to ts;
+ * the next fine read with 30 s and with 10 s left to *early and *mid. */
+#define TICK 0.95
+static int daemon_schedule(double *ts, int max, int fine_reads, double *early, double *mid,
+			   int *state)
 {
 	struct engine e;
 	struct eng_cgroup *c;
-	double t = 0, ts[400], fired = NAN, early = NAN, mid = NAN, gap = 0, limit = 70 * MB;
+	double t = 0, limit = 70 * MB;
 	int n = 0;
 
 	engine_start(&e, 30);
 	c = eng_find(&e, 7);
 	if (!c)
-		return;
-	ASSERT_TRUE(isinf(eng_fine_due(&e, c, 1)), "nothing due before any sample");
-	while (n < 400 && t < 60) {
+		return 0;
+	while (n < max && t < 60) {
 		double due, fine;
 
 		feed_sample(&e, t, 10 * MB + 1 * MB * t, limit);
 		ts[n++] = t;
 		due = eng_forecast_due(&e, c);
-		fine = eng_fine_due(&e, c, 1);
+		fine = fine_reads ? eng_fine_due(&e, c, 1) : INFINITY;
 		if (t >= 30 && t < 31)
-			early = fine;
+			*early = fine;
 		if (t >= 50 && t < 51)
-			mid = fine - t;
-		t = fmin(t + 0.9, fmax(fmin(due, fine), t + 0.25));
+			*mid = fine - t;
+		t = fmin(t + TICK, fmax(fmin(due, fine), t + 0.25));
 	}
-	ASSERT_EQ(c->state, CG_FORECAST, "the daemon's own forecast (H=30) is out");
+	*state = c->state;
+	eng_free(&e);
+	return n;
+}
+
+/* The first forecast of a replay of those observations at horizon h. */
+static double replay_first(const double *ts, int n, double h)
+{
+	struct engine e;
+	double fired = NAN;
+
+	engine_start(&e, h);
+	for (int i = 0; i < n && isnan(fired); i++) {
+		feed_sample(&e, ts[i], 10 * MB + 1 * MB * ts[i], 70 * MB);
+		for (int j = 0; j < ngot && isnan(fired); j++)
+			if (got[j].kind == EV_FORECAST)
+				fired = got[j].time;
+	}
+	eng_free(&e);
+	return fired;
+}
+
+/* With fine reads, a replay of the daemon's record at H=5 fires within 5% of 5 s before the
+ * limit (at 55 s); from the ticks and the daemon's own due read alone it fires at the first
+ * tick after 55 s, late by up to a tick (the control: this schedule's is 0.6 s late). Fine
+ * reads go on after the daemon's own forecast, and not before the time left is under 20 s. */
+static void test_fine_reads_serve_other_horizons(void)
+{
+	struct engine e;
+	double ts[400], early = NAN, mid = NAN, gap = 0, unused;
+	int n, state = -1;
+
+	engine_start(&e, 30);
+	ASSERT_TRUE(eng_find(&e, 7) && isinf(eng_fine_due(&e, eng_find(&e, 7), 1)),
+		    "nothing due before any sample");
+	eng_free(&e);
+	n = daemon_schedule(ts, 400, 1, &early, &mid, &state);
+	ASSERT_EQ(state, CG_FORECAST, "the daemon's own forecast (H=30) is out");
 	ASSERT_TRUE(isinf(early), "no fine read while 30 s are left");
 	ASSERT_RANGE(mid, 0.45, 0.55, "with ~10 s left, the next read 5% of it later");
 	for (int i = 1; i < n; i++)
 		if (ts[i] >= 50 && ts[i] <= 58 && ts[i] - ts[i - 1] > gap)
 			gap = ts[i] - ts[i - 1];
 	ASSERT_RANGE(gap, 0.2, 0.55, "reads with 10 to 2 s left: at most 5% of 10 s apart");
-	eng_free(&e);
-
-	engine_start(&e, 5);                    /* the replay, at another horizon */
-	for (int i = 0; i < n; i++) {
-		feed_sample(&e, ts[i], 10 * MB + 1 * MB * ts[i], limit);
-		for (int j = 0; j < ngot && isnan(fired); j++)
-			if (got[j].kind == EV_FORECAST)
-				fired = got[j].time;
-	}
-	ASSERT_RANGE(fired, 54.75, 55.3, "the replay at H=5 fires 4.7-5.25 s before the limit");
-	eng_free(&e);
+	ASSERT_RANGE(replay_first(ts, n, 5), 54.75, 55.3,
+		     "the replay at H=5 fires 4.7-5.25 s before the limit");
+	n = daemon_schedule(ts, 400, 0, &unused, &unused, &state);
+	ASSERT_TRUE(replay_first(ts, n, 5) > 55.3, "control: without fine reads it fires late");
 }
 
 static void test_trip_bytes(void)
