@@ -671,7 +671,8 @@ static int quad_fit(const struct win *w, double c[3], double *rss)
  * cgroup, at every horizon: at the 5% that FC_ACCEL_EXPLAIN alone amounts to with 9
  * points, a 1 MB/s leak's counter steps read as acceleration several times a minute, and
  * one such parabola fired at H=10 22 s before the kill. F(1, k) at 0.999 for k <= 20
- * residual degrees of freedom, then 10.83 + 80 / k (at most 0.25 above the exact value, on the strict side). */
+ * residual degrees of freedom, then 10.83 + 80 / k (at most 0.25 above the exact value:
+ * on the strict side). */
 static int curvature_significant(double lrss, double qrss, int n)
 {
 	static const double f999[] = { 0, 405284, 998.5, 167.0, 74.14, 47.18, 35.51, 29.25,

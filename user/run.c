@@ -286,19 +286,17 @@ static void sync_clocks(struct daemon *d)
  * so a replay fires at the same time. */
 static void set_due(struct daemon *d, struct watch *w)
 {
-	double due, fine, t;
+	double due, fine, soonest = w->polled + REFRESH_GAP;
 
 	w->due = 0;
 	if (!w->eng)
 		return;
-	t = w->eng->sample_t;
 	due = eng_forecast_due(&d->eng, w->eng);
-	due = due - t <= d->o->interval
-		? fmax(due - d->mono_to_real, fmax(w->polled + REFRESH_GAP,
-						   w->due_read + d->o->interval))
+	due = due - w->eng->sample_t <= d->o->interval
+		? fmax(due - d->mono_to_real, fmax(soonest, w->due_read + d->o->interval))
 		: INFINITY;
 	fine = eng_fine_due(&d->eng, w->eng, d->o->interval);
-	fine = isfinite(fine) ? fmax(fine - d->mono_to_real, w->polled + REFRESH_GAP) : INFINITY;
+	fine = isfinite(fine) ? fmax(fine - d->mono_to_real, soonest) : INFINITY;
 	if (!isfinite(fmin(due, fine)))
 		return;         /* none coming */
 	w->due = fmin(due, fine);

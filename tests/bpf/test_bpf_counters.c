@@ -58,12 +58,19 @@ static void pin_cpu0(void)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-static int test_run(int fd, __u64 *ctx, size_t n)
+/* One BPF_PROG_TEST_RUN with n context words; on CPU `cpu` if it is not negative. */
+static int test_run_on(int fd, __u64 *ctx, size_t n, int cpu)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = ctx, .ctx_size_in = n * sizeof(__u64));
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = ctx, .ctx_size_in = n * sizeof(__u64),
+		    .flags = cpu >= 0 ? BPF_F_TEST_RUN_ON_CPU : 0, .cpu = cpu >= 0 ? cpu : 0);
 	int r = bpf_prog_test_run_opts(fd, &o);
 
 	return r ? r : (int)o.retval;
+}
+
+static int test_run(int fd, __u64 *ctx, size_t n)
+{
+	return test_run_on(fd, ctx, n, -1);
 }
 
 /* Load the skeleton with only `want` (and `also`, if not NULL) of its programs: the test
@@ -123,15 +130,6 @@ static void test_sampling_and_attribution(void)
 	oomcast__destroy(s);
 }
 
-static int run_on_cpu(int fd, __u64 *ctx, __u32 cpu)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = ctx, .ctx_size_in = sizeof(__u64),
-		    .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = cpu);
-	int r = bpf_prog_test_run_opts(fd, &o);
-
-	return r ? r : (int)o.retval;
-}
-
 /* The second online CPU (the first is 0 on Linux), or -1. */
 static int second_online_cpu(void)
 {
@@ -185,8 +183,8 @@ static void test_per_cpu_accumulator(void)
 		return;
 	}
 	for (i = 0; i < 40; i++) {                      /* 40 pages on each of two CPUs */
-		hits += run_on_cpu(fd, ctx, 0) > 0;
-		hits += run_on_cpu(fd, ctx, other) > 0;
+		hits += test_run_on(fd, ctx, 1, 0) > 0;
+		hits += test_run_on(fd, ctx, 1, other) > 0;
 	}
 	ASSERT_EQ(hits, 0, "80 pages over two CPUs: no CPU reached a 64-page period");
 	bpf_map_lookup_elem(bpf_map__fd(s->maps.cpu_acc), &k0, &a0);
@@ -196,7 +194,7 @@ static void test_per_cpu_accumulator(void)
 	ASSERT_EQ(a0.period, 64 * 4096ULL, "period copied in");
 	ASSERT_EQ(a0.page_shift, 12, "page shift copied in");
 	for (i = 0; i < 24; i++)
-		hits += run_on_cpu(fd, ctx, 0) > 0;
+		hits += test_run_on(fd, ctx, 1, 0) > 0;
 	ASSERT_EQ(hits, 1, "CPU 0's 64th page takes the sample");
 	bpf_map_lookup_elem(bpf_map__fd(s->maps.cpu_acc), &k0, &a0);
 	ASSERT_EQ(a0.acc, 0, "CPU 0 starts a new period");

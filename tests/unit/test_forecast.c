@@ -1400,12 +1400,9 @@ static void test_forecast_due(void)
 		return;
 	ASSERT_TRUE(isinf(eng_forecast_due(&e, c)), "nothing due before any sample");
 	for (int i = 0; i < 1000 && isnan(fired) && t < 60; i++) {
-		struct obs o = { .kind = OBS_SAMPLE, .t = t, .cg = 7 };
 		double due;
 
-		o.sample.usage = (uint64_t)(10 * MB + 1 * MB * t);
-		o.sample.limit = (uint64_t)limit;
-		eng_feed(&e, &o);
+		feed_sample(&e, t, 10 * MB + 1 * MB * t, limit);
 		last = t;
 		for (int j = 0; j < ngot; j++)
 			if (got[j].kind == EV_FORECAST)
