@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysinfo.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <linux/magic.h>
@@ -156,24 +157,31 @@ static int parse_kv(const char *buf, const char *const *keys, size_t nk, uint64_
 	return lines ? 0 : -EINVAL;
 }
 
-enum { V1_CACHE, V1_RSS, V1_SHMEM, V1_ACT, V1_INACT, V1_MAJ, V1_RF_FILE, V1_RF, V1_LIMIT, V1_N };
+enum { V1_CACHE, V1_RSS, V1_SHMEM, V1_ACT, V1_INACT, V1_MAJ, V1_RF_FILE, V1_RF, V1_LIMIT,
+       V1_SWAP, V1_MEMSW_LIMIT, V1_N };
 static const char *const v1_stat_keys[V1_N] = {
 	[V1_CACHE] = "total_cache", [V1_RSS] = "total_rss", [V1_SHMEM] = "total_shmem",
 	[V1_ACT] = "total_active_file", [V1_INACT] = "total_inactive_file",
 	[V1_MAJ] = "total_pgmajfault", [V1_RF_FILE] = "total_workingset_refault_file",
 	[V1_RF] = "total_workingset_refault", [V1_LIMIT] = "hierarchical_memory_limit",
+	[V1_SWAP] = "total_swap",
+	[V1_MEMSW_LIMIT] = "hierarchical_memsw_limit",
 };
 
 /* The total_* fields, because the plain ones leave out the children's pages, which the
  * limit counts. shmem is in "cache" but lives on the anon LRU and only goes to swap, so it
- * moves from file to anon. limit is only written when the file has it. */
-static int parse_stat_v1(const char *buf, struct cg_stat *st, int *have_limit)
+ * moves from file to anon. limit is only written when the file has it; *memsw_limit (memory
+ * plus swap) is CG_NO_LIMIT without swap accounting (the kernel then writes no swap lines). */
+static int parse_stat_v1(const char *buf, struct cg_stat *st, int *have_limit,
+			 uint64_t *memsw_limit)
 {
 	uint64_t v[V1_N] = { 0 };
 	unsigned seen;
 
 	if (parse_kv(buf, v1_stat_keys, V1_N, v, &seen))
 		return -EINVAL;
+	st->swap = v[V1_SWAP];
+	*memsw_limit = (seen & 1u << V1_MEMSW_LIMIT) ? v1_limit(v[V1_MEMSW_LIMIT]) : CG_NO_LIMIT;
 	st->anon = sat_add(v[V1_RSS], v[V1_SHMEM]);
 	st->file = sat_sub(v[V1_CACHE], v[V1_SHMEM]);
 	st->active_file = v[V1_ACT];
@@ -189,9 +197,10 @@ static int parse_stat_v1(const char *buf, struct cg_stat *st, int *have_limit)
 
 int cg_parse_stat_v1(const char *buf, struct cg_stat *st)
 {
+	uint64_t memsw_limit;
 	int have_limit;
 
-	return st ? parse_stat_v1(buf, st, &have_limit) : -EINVAL;
+	return st ? parse_stat_v1(buf, st, &have_limit, &memsw_limit) : -EINVAL;
 }
 
 enum { V2_ANON, V2_FILE, V2_SHMEM, V2_ACT, V2_INACT, V2_SLAB_R, V2_RF_FILE, V2_RF, V2_MAJ,
@@ -462,20 +471,88 @@ static void add_stock(struct cg_stat *st)
 	st->reclaimable = sat_add(st->reclaimable, st->charge_stock);
 }
 
+/* ---- swap ---- */
+
+uint64_t cg_swap_limit(uint64_t swap, uint64_t room_by_limits, int have_swap, uint64_t swap_free,
+		       int swappiness)
+{
+	uint64_t room = room_by_limits < swap_free ? room_by_limits : swap_free;
+
+	return sat_add(swap, have_swap && swappiness > 0 ? room : 0);
+}
+
+static int swap_override = -1;  /* cg_override_host_swap: -1 = ask the kernel */
+static uint64_t swap_override_free;
+
+void cg_override_host_swap(int have, uint64_t free)
+{
+	swap_override = have;
+	swap_override_free = free;
+}
+
+/* The host's swap: 1 when it has any, with what is free of it in *free. */
+static int host_swap(uint64_t *free)
+{
+	struct sysinfo si;
+
+	*free = 0;
+	if (swap_override >= 0) {
+		*free = swap_override > 0 ? swap_override_free : 0;
+		return swap_override > 0;
+	}
+	if (sysinfo(&si) || !si.totalswap)
+		return 0;
+	*free = (uint64_t)si.freeswap * (si.mem_unit ? si.mem_unit : 1);
+	return 1;
+}
+
+/* The swappiness a cgroup's reclaim uses; the kernel's default (60) where the file cannot
+ * be read. With 0, reclaim inside a memory cgroup takes no anonymous pages at all. */
+static int read_swappiness(const char *dir, const char *name)
+{
+	char buf[SMALL_BUF];
+	uint64_t v;
+
+	if (read_optional(dir, name, buf, sizeof(buf)) != 1 || cg_parse_u64_or_max(buf, &v) ||
+	    v > 200)
+		return 60;
+	return (int)v;
+}
+
+/* v1: memory plus swap is held by hierarchical_memsw_limit; usage is at most limit, so
+ * swap can grow to memsw_limit - limit, less what it holds. Without swap accounting there
+ * is no swap line and no memsw limit: what the cgroup swapped is not known (0), and it may
+ * swap as far as the host's swap goes. */
+static void v1_swap(const char *dir, struct cg_stat *st, uint64_t memsw_limit)
+{
+	uint64_t free, room;
+	int have = host_swap(&free);
+
+	if (!have && !st->swap)
+		return;
+	room = memsw_limit == CG_NO_LIMIT ? CG_NO_LIMIT
+					   : sat_sub(sat_sub(memsw_limit, st->limit), st->swap);
+	st->swap_limit = cg_swap_limit(st->swap, room, have, free,
+				       have ? read_swappiness(dir, "memory.swappiness") : 0);
+}
+
 static int read_v1(const char *dir, struct cg_stat *st)
 {
 	char buf[STAT_BUF];
+	uint64_t memsw_limit = CG_NO_LIMIT;
 	int have_limit = 0, err;
 
 	err = read_u64(dir, "memory.usage_in_bytes", &st->usage);
 	if (!err)
 		err = read_small(dir, "memory.stat", buf, sizeof(buf));
 	if (err >= 0)
-		err = parse_stat_v1(buf, st, &have_limit);
+		err = parse_stat_v1(buf, st, &have_limit, &memsw_limit);
 	if (!err && !have_limit) {
 		err = read_u64(dir, "memory.limit_in_bytes", &st->limit);
 		st->limit = v1_limit(st->limit);
 	}
+	if (!err)
+		v1_swap(dir, st, memsw_limit);
 	/* v1 charges kernel pages to this counter and to usage both, unless booted with
 	 * cgroup.memory=nokmem (then it reads 0 and is not in usage either). */
 	if (!err) {
@@ -495,17 +572,23 @@ static int read_v1(const char *dir, struct cg_stat *st)
 	return err;
 }
 
-/* A v2 cgroup is held by every ancestor's memory.max as well as its own; memory.max stops
- * at the root (which has none) or where the cgroup2 mount begins. */
-static int v2_limit(const char *dir, uint64_t *limit)
+/* A v2 cgroup is held by every ancestor's memory.max as well as its own, and its swap by
+ * every memory.swap.max (each less what its subtree holds); the walk stops at the root
+ * (which has neither) or where the cgroup2 mount begins. *swap_room is only walked for when
+ * non-NULL (the host has swap), and stays CG_NO_LIMIT where no swap file is found (swap
+ * accounting off: the cgroup swaps as far as the host's swap goes). */
+static int v2_limits(const char *dir, uint64_t *limit, uint64_t *swap_room, uint64_t *swap)
 {
 	char p[CG_PATH_MAX];
-	uint64_t v;
+	uint64_t v, cur, max;
+	int self = 1;
 
 	*limit = CG_NO_LIMIT;
+	if (swap_room)
+		*swap_room = CG_NO_LIMIT;
 	if ((size_t)snprintf(p, sizeof(p), "%s", dir) >= sizeof(p))
 		return -ENAMETOOLONG;
-	for (;;) {
+	for (;; self = 0) {
 		int err = read_u64(p, "memory.max", &v);
 		char *slash;
 
@@ -515,6 +598,13 @@ static int v2_limit(const char *dir, uint64_t *limit)
 			return err;
 		if (v < *limit)
 			*limit = v;
+		if (swap_room && read_u64(p, "memory.swap.current", &cur) == 0 &&
+		    read_u64(p, "memory.swap.max", &max) == 0) {
+			if (self)
+				*swap = cur;
+			if (sat_sub(max, cur) < *swap_room)
+				*swap_room = sat_sub(max, cur);
+		}
 		slash = strrchr(p, '/');
 		if (!slash || slash == p)
 			return 0;
@@ -553,8 +643,17 @@ static int read_v2(const char *dir, struct cg_stat *st)
 		err = cg_parse_stat_v2(buf, st);
 	if (!err)
 		add_stock(st);
-	if (!err)
-		err = v2_limit(dir, &st->limit);
+	if (!err) {
+		uint64_t free, room, swap = 0;
+		int have = host_swap(&free);
+
+		err = v2_limits(dir, &st->limit, have ? &room : NULL, &swap);
+		if (!err && have) {
+			st->swap = swap;
+			st->swap_limit = cg_swap_limit(st->swap, room, have, free,
+						       read_swappiness("/proc/sys/vm", "swappiness"));
+		}
+	}
 	if (!err)
 		err = read_v2_extras(dir, st);
 	return err;

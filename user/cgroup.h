@@ -36,6 +36,15 @@ struct cg_stat {
 	                                   "kernel" (5.18): no charge_stock) */
 	uint64_t charge_stock;          /* usage no page is behind: pre-charged per CPU, which
 	                                   the kernel drains before it kills (cg_charge_stock) */
+	uint64_t swap;                  /* swap the cgroup's pages hold: v1 total_swap, v2
+	                                   memory.swap.current (which counts a page from when
+	                                   it is added to the swap cache, while usage still
+	                                   does); 0 without swap accounting */
+	uint64_t swap_limit;            /* the most swap it can hold now: swap plus what it can
+	                                   still swap out (its swap limits, the free swap); swap
+	                                   itself where its reclaim cannot swap (no swap device,
+	                                   swappiness 0). The kill comes when usage less
+	                                   reclaimable plus swap meets limit plus swap_limit. */
 	uint64_t workingset_refault;    /* cumulative refaults (v1 may lack it: 0) */
 	uint64_t pgmajfault;
 	int under_oom;                  /* v1 memory.oom_control under_oom */
@@ -92,6 +101,16 @@ void cg_labels(const char *path, struct cg_labels *out);
 uint64_t cg_charge_stock(const struct cg_stat *st, uint64_t cap);
 /* The most a cgroup can hold pre-charged: MEMCG_CHARGE_BATCH (64) pages per online CPU. */
 uint64_t cg_stock_cap(void);
+
+/* swap_limit from what the cgroup's own limits leave (room_by_limits: CG_NO_LIMIT if none),
+ * the free swap on the host, whether the host has any, and the swappiness that applies to
+ * the cgroup's reclaim (v1 memory.swappiness, v2 vm.swappiness; 0 swaps nothing). No I/O. */
+uint64_t cg_swap_limit(uint64_t swap, uint64_t room_by_limits, int have_swap, uint64_t swap_free,
+		       int swappiness);
+
+/* For unit tests on a host without swap: have < 0 asks the kernel again (the default),
+ * otherwise cg_read takes the host to have swap (have > 0, free bytes of it) or none. */
+void cg_override_host_swap(int have, uint64_t free);
 
 /* Parsers, exposed for unit tests: no I/O. Each returns 0 or -EINVAL on bad input. */
 int cg_parse_u64_or_max(const char *buf, uint64_t *out);     /* "123\n", "max\n" */

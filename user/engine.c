@@ -66,6 +66,24 @@ static void ev_base(struct oc_event *ev, enum ev_kind kind, double t, const stru
 	ev->usage_bytes = c->sample.usage;
 	ev->limit_bytes = c->sample.limit;
 	ev->reclaimable_bytes = c->sample.reclaimable;
+	ev->swap_bytes = c->sample.swap;
+	ev->swap_limit_bytes = c->sample.swap_limit;
+}
+
+/* What the forecaster sees: with swap, the kill comes when memory less what reclaim takes
+ * back plus swap meets the limit plus the swap the cgroup can hold (at the memory limit,
+ * reclaim swaps anonymous pages out instead of killing, until the swap is full). Without
+ * swap both are 0 and these are usage and the limit. */
+static uint64_t risk_usage(const struct obs_sample *s)
+{
+	return s->usage + s->swap < s->usage ? UINT64_MAX : s->usage + s->swap;
+}
+
+static uint64_t risk_limit(const struct obs_sample *s)
+{
+	if (s->limit == UINT64_MAX || s->limit + s->swap_limit < s->limit)
+		return UINT64_MAX;
+	return s->limit + s->swap_limit;
 }
 
 static int task_cmp(const void *a, const void *b)
@@ -182,7 +200,8 @@ static void on_sample(struct engine *e, const struct obs *o)
 	c->sample_t = o->t;
 	/* Only a poll reads usage and memory.stat together; a kernel sample's reclaimable is
 	 * the last poll's. */
-	in = (struct fc_input){ o->t, o->sample.usage, o->sample.limit, o->sample.reclaimable,
+	in = (struct fc_input){ o->t, risk_usage(&o->sample), risk_limit(&o->sample),
+				o->sample.reclaimable,
 				o->sample.kernel_rate, o->sample.source != SRC_POLL,
 				o->sample.psi_some_avg10, o->sample.psi_full_avg10 };
 	fc_observe(&c->fc, fp, &in, &c->last);
@@ -377,13 +396,16 @@ void eng_feed(struct engine *e, const struct obs *o)
 
 uint64_t eng_trip_bytes(const struct eng_cgroup *c, double horizon)
 {
-	double limit = (double)c->sample.limit, slope = c->last.slope, risk_at;
+	double limit = (double)risk_limit(&c->sample), slope = c->last.slope, risk_at, trip;
 
 	if (c->state != CG_OK || !c->sample.limit || c->sample.limit == UINT64_MAX)
 		return 0;
 	risk_at = slope > 0 ? limit - slope * horizon : limit * (1 - ENG_TRIP_IDLE);
 	risk_at = fmax(risk_at, limit * 0.5);
-	return (uint64_t)(risk_at + (double)c->sample.reclaimable);
+	/* usage, in the kernel's terms: the risk less what is in swap (whose growth usage does
+	 * not show; a trip beyond the memory limit never fires, and the reads follow swap) */
+	trip = risk_at + (double)c->sample.reclaimable - (double)c->sample.swap;
+	return trip > 0 ? (uint64_t)trip : 0;
 }
 
 double eng_forecast_due(const struct engine *e, const struct eng_cgroup *c)

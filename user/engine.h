@@ -36,6 +36,10 @@ struct obs_sample {
 	uint64_t workingset_refault;    /* cumulative file refaults, pages */
 	uint64_t inactive_file;         /* bytes */
 	double psi_some_avg10, psi_full_avg10;  /* v2 memory.pressure, percent; v1: 0 */
+	/* Swap (struct cg_stat): what the cgroup holds in swap, and the most it can hold; both
+	 * 0 where it cannot swap. The forecast is of usage - reclaimable + swap meeting
+	 * limit + swap_limit. */
+	uint64_t swap, swap_limit;
 };
 
 struct obs_task {
@@ -102,6 +106,7 @@ struct oc_event {
 	const char *cgroup;             /* path; NULL for READY/STOP */
 	const struct cg_labels *labels; /* NULL for READY/STOP */
 	uint64_t usage_bytes, limit_bytes, reclaimable_bytes;
+	uint64_t swap_bytes, swap_limit_bytes;  /* 0, 0 where the cgroup cannot swap */
 	double eta_seconds, rate_bps, confidence;
 	const char *method;             /* fc_mode_name */
 	int ntop;

@@ -30,7 +30,8 @@ enum {
 	SM_USAGE = 1 << 0, SM_LIMIT = 1 << 1, SM_RECLAIMABLE = 1 << 2, SM_ANON = 1 << 3,
 	SM_HIGH = 1 << 4, SM_RATE = 1 << 5, SM_SOURCE = 1 << 6,
 	SM_REFAULT = 1 << 7, SM_INACTIVE = 1 << 8, SM_PSI_SOME = 1 << 9, SM_PSI_FULL = 1 << 10,
-	SM_ALL = 0x7ff,
+	SM_SWAP = 1 << 11, SM_SWAP_LIMIT = 1 << 12,
+	SM_ALL = 0x1fff,
 };
 
 /* ---- byte buffers ---- */
@@ -224,6 +225,7 @@ struct rec_base {
 
 struct rec_codec {
 	uint64_t t_bits;        /* the previous record's time, raw IEEE bits */
+	uint32_t version;       /* the file's format version (reader); 0: the current one */
 	struct rec_base *bucket[REC_BUCKETS];
 	unsigned nbases;
 };
@@ -311,7 +313,9 @@ static void enc_sample(struct rec_out *o, const struct obs_sample *s, const stru
 		(s->workingset_refault != p->workingset_refault ? SM_REFAULT : 0) |
 		(s->inactive_file != p->inactive_file ? SM_INACTIVE : 0) |
 		(dbits(s->psi_some_avg10) != dbits(p->psi_some_avg10) ? SM_PSI_SOME : 0) |
-		(dbits(s->psi_full_avg10) != dbits(p->psi_full_avg10) ? SM_PSI_FULL : 0);
+		(dbits(s->psi_full_avg10) != dbits(p->psi_full_avg10) ? SM_PSI_FULL : 0) |
+		(s->swap != p->swap ? SM_SWAP : 0) |
+		(s->swap_limit != p->swap_limit ? SM_SWAP_LIMIT : 0);
 
 	put_varint(o, m);
 	if (m & SM_USAGE) put_delta(o, s->usage, p->usage);
@@ -325,6 +329,8 @@ static void enc_sample(struct rec_out *o, const struct obs_sample *s, const stru
 	if (m & SM_INACTIVE) put_delta(o, s->inactive_file, p->inactive_file);
 	if (m & SM_PSI_SOME) put_double(o, s->psi_some_avg10);
 	if (m & SM_PSI_FULL) put_double(o, s->psi_full_avg10);
+	if (m & SM_SWAP) put_delta(o, s->swap, p->swap);
+	if (m & SM_SWAP_LIMIT) put_delta(o, s->swap_limit, p->swap_limit);
 }
 
 static void enc_task(struct rec_out *o, const struct obs_task *t)
@@ -394,11 +400,19 @@ static uint64_t get_delta(struct rec_in *in, uint64_t prev)
 	return prev + unzz(get_varint(in));
 }
 
-static void dec_sample(struct rec_in *in, struct obs_sample *s, const struct obs_sample *p)
+/* The SAMPLE fields a format version has: a bit the file's version lacks is damage (a flip
+ * of the version byte from 3 to 2 must not pass). */
+static uint64_t sample_fields(uint32_t version)
+{
+	return version == 1 ? 0x7f : version == 2 ? 0x7ff : SM_ALL;
+}
+
+static void dec_sample(struct rec_in *in, struct obs_sample *s, const struct obs_sample *p,
+		       uint32_t version)
 {
 	uint64_t m = get_varint(in);
 
-	if (m & ~(uint64_t)SM_ALL)
+	if (m & ~sample_fields(version))
 		in->bad = 1;
 	*s = *p;
 	if (m & SM_USAGE) s->usage = get_delta(in, p->usage);
@@ -412,6 +426,8 @@ static void dec_sample(struct rec_in *in, struct obs_sample *s, const struct obs
 	if (m & SM_INACTIVE) s->inactive_file = get_delta(in, p->inactive_file);
 	if (m & SM_PSI_SOME) s->psi_some_avg10 = get_double(in);
 	if (m & SM_PSI_FULL) s->psi_full_avg10 = get_double(in);
+	if (m & SM_SWAP) s->swap = get_delta(in, p->swap);
+	if (m & SM_SWAP_LIMIT) s->swap_limit = get_delta(in, p->swap_limit);
 }
 
 static void dec_task(struct rec_in *in, struct obs_task *t)
@@ -459,7 +475,7 @@ static int codec_decode(struct rec_codec *c, struct rec_in *in, struct obs *o)
 		o->add.version = get_u8(in);
 		get_str(in, o->add.path, sizeof(o->add.path));
 		break;
-	case OBS_SAMPLE: dec_sample(in, &o->sample, codec_base(c, o->cg)); break;
+	case OBS_SAMPLE: dec_sample(in, &o->sample, codec_base(c, o->cg), c->version); break;
 	case OBS_TASK:
 	case OBS_SCORE_ADJ: dec_task(in, &o->task); break;
 	case OBS_VICTIM: dec_victim(in, &o->victim); break;
@@ -891,6 +907,7 @@ static int read_preamble(struct rec_reader *r, struct rec_header *h)
 			       REC_FORMAT_VERSION);
 	if (v == 0)
 		return rd_fail(r, RS_CORRUPT, "bad format version 0 at byte offset 8");
+	r->codec.version = v;
 	r->off = REC_PREAMBLE;
 	return 0;
 }

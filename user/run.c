@@ -435,6 +435,8 @@ static void observe_sample(struct daemon *d, struct watch *w, double t, uint64_t
 	o.sample.inactive_file = w->st.inactive_file;
 	o.sample.psi_some_avg10 = w->st.psi_some_avg10;
 	o.sample.psi_full_avg10 = w->st.psi_full_avg10;
+	o.sample.swap = w->st.swap;
+	o.sample.swap_limit = w->st.swap_limit;
 	observe(d, &o);
 	set_due(d, w);
 }

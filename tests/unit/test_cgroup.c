@@ -422,7 +422,8 @@ static int write_file(const char *dir, const char *name, const char *text)
 
 static const char *const fake_files[] = {
 	"memory.max", "memory.current", "memory.stat", "memory.high", "memory.events",
-	"memory.pressure",
+	"memory.pressure", "memory.swap.current", "memory.swap.max", "memory.usage_in_bytes",
+	"memory.swappiness",
 };
 
 static void remove_fake_dir(const char *dir)
@@ -505,19 +506,136 @@ static void check_fake_v2(const char *parent, const char *child)
 	ASSERT_EQ(cg_read(&cg, &st), -EINVAL, "bad version");
 }
 
-static void test_fake_v2_tree(void)
+/* Swap on v2: the child holds 30 MiB of swap (2 of them swap cache, in memory too, and both
+ * count: the kernel kills at memory.current + memory.swap.current); its own
+ * memory.swap.max is "max", its parent's 64 MiB with 40 MiB of its subtree's in swap: 24 MiB
+ * more fit, unless the host has less free. */
+static void check_fake_v2_swap(const char *parent, const char *child)
+{
+	struct cg_info cg = { .version = CG_V2 };
+	struct cg_stat st;
+
+	ASSERT_EQ(write_file(parent, "memory.max", "104857600\n"), 0, "parent memory.max");
+	ASSERT_EQ(write_file(parent, "memory.swap.current", "41943040\n"), 0, "parent swap");
+	ASSERT_EQ(write_file(parent, "memory.swap.max", "67108864\n"), 0, "parent swap.max");
+	ASSERT_EQ(write_file(child, "memory.max", "33554432\n"), 0, "memory.max");
+	ASSERT_EQ(write_file(child, "memory.current", "33554432\n"), 0, "memory.current");
+	ASSERT_EQ(write_file(child, "memory.stat", "anon 33554432\nfile 0\nswapcached 2097152\n"),
+		  0, "memory.stat");
+	ASSERT_EQ(write_file(child, "memory.swap.current", "31457280\n"), 0, "swap.current");
+	ASSERT_EQ(write_file(child, "memory.swap.max", "max\n"), 0, "swap.max");
+	snprintf(cg.path, sizeof(cg.path), "%s", child);
+
+	cg_override_host_swap(1, 1024 * MIB);
+	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read v2 with swap");
+	ASSERT_EQ(st.swap, 30 * MIB, "memory.swap.current");
+	ASSERT_EQ(st.swap_limit, 30 * MIB + 24 * MIB, "the parent's swap.max bounds it");
+	ASSERT_EQ(st.limit, 32 * MIB, "memory limit unchanged");
+
+	cg_override_host_swap(1, 10 * MIB);
+	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read, little free swap");
+	ASSERT_EQ(st.swap_limit, 30 * MIB + 10 * MIB, "the host's free swap bounds it");
+
+	/* Without swap accounting (no swap files) what it swapped is not known; it may swap as
+	 * far as the host's free swap goes. */
+	ASSERT_EQ(write_file(parent, "memory.swap.max", "max\n"), 0, "parent swap.max max");
+	{
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/memory.swap.current", child);
+		ASSERT_EQ(unlink(path), 0, "rm swap.current");
+		snprintf(path, sizeof(path), "%s/memory.swap.current", parent);
+		ASSERT_EQ(unlink(path), 0, "rm parent swap.current");
+	}
+	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read without swap accounting");
+	ASSERT_EQ(st.swap, 0, "unknown: 0");
+	ASSERT_EQ(st.swap_limit, 10 * MIB, "the host's free swap");
+
+	cg_override_host_swap(0, 0);
+	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read, host without swap");
+	ASSERT_EQ(st.swap_limit, 0, "no swap: no swap limit");
+	cg_override_host_swap(-1, 0);
+}
+
+/* Swap on v1: memory plus swap is held by hierarchical_memsw_limit (80 MiB here, 32 MiB of
+ * memory): the swap held (20 MiB; v1 counts a page's swap when it leaves memory) and 28 MiB
+ * more. */
+static void check_fake_v1_swap(const char *dir)
+{
+	static const char stat[] = "total_rss 33554432\ntotal_cache 0\n"
+		"hierarchical_memory_limit 33554432\nhierarchical_memsw_limit 83886080\n"
+		"total_swap 20971520\ntotal_swapcached 4194304\n";
+	struct cg_info cg = { .version = CG_V1 };
+	struct cg_stat st;
+
+	ASSERT_EQ(write_file(dir, "memory.usage_in_bytes", "33554432\n"), 0, "usage");
+	ASSERT_EQ(write_file(dir, "memory.stat", stat), 0, "memory.stat");
+	ASSERT_EQ(write_file(dir, "memory.swappiness", "60\n"), 0, "swappiness");
+	snprintf(cg.path, sizeof(cg.path), "%s", dir);
+
+	cg_override_host_swap(1, 1024 * MIB);
+	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read v1 with swap");
+	ASSERT_EQ(st.swap, 20 * MIB, "total_swap");
+	ASSERT_EQ(st.swap_limit, 20 * MIB + 28 * MIB, "memsw limit less limit less swap held");
+	cg_override_host_swap(1, 8 * MIB);
+	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read v1, little free swap");
+	ASSERT_EQ(st.swap_limit, 20 * MIB + 8 * MIB, "free swap bounds it");
+	ASSERT_EQ(write_file(dir, "memory.swappiness", "0\n"), 0, "swappiness 0");
+	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read v1, swappiness 0");
+	ASSERT_EQ(st.swap_limit, 20 * MIB, "swappiness 0 swaps no more");
+	/* docker's --memory-swap equal to --memory: the memsw limit is the memory limit */
+	ASSERT_EQ(write_file(dir, "memory.swappiness", "60\n"), 0, "swappiness 60");
+	ASSERT_EQ(write_file(dir, "memory.stat", "total_rss 33554432\n"
+			     "hierarchical_memory_limit 33554432\n"
+			     "hierarchical_memsw_limit 33554432\ntotal_swap 0\n"), 0, "stat memsw=mem");
+	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read v1, memsw = limit");
+	ASSERT_EQ(st.swap_limit, 0, "no room for swap");
+	cg_override_host_swap(0, 0);
+	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read v1, no host swap");
+	ASSERT_EQ(st.swap_limit, 0, "no swap");
+	cg_override_host_swap(-1, 0);
+}
+
+static void test_swap_limit(void)
+{
+	ASSERT_EQ(cg_swap_limit(5, 100, 1, 1000, 60), 105, "room by limits");
+	ASSERT_EQ(cg_swap_limit(5, CG_NO_LIMIT, 1, 1000, 60), 1005, "room by free swap");
+	ASSERT_EQ(cg_swap_limit(5, 100, 0, 0, 60), 5, "no host swap: what it holds");
+	ASSERT_EQ(cg_swap_limit(5, 100, 1, 1000, 0), 5, "swappiness 0: what it holds");
+	ASSERT_EQ(cg_swap_limit(0, 0, 1, 1000, 60), 0, "memsw limit met");
+}
+
+static void check_fake_swap(const char *parent, const char *child)
+{
+	check_fake_v2_swap(parent, child);
+	check_fake_v1_swap(parent);
+}
+
+/* A plain-directory tree /tmp/oomcast-unit-TAG-PID/child for check(parent, child), removed
+ * after it whatever it asserted. */
+static void with_fake_tree(const char *tag, void (*check)(const char *, const char *))
 {
 	char parent[256], child[300];
 
-	snprintf(parent, sizeof(parent), "/tmp/oomcast-unit-v2-%d", (int)getpid());
+	snprintf(parent, sizeof(parent), "/tmp/oomcast-unit-%s-%d", tag, (int)getpid());
 	snprintf(child, sizeof(child), "%s/child", parent);
-	if (mkdir(parent, 0755) || mkdir(child, 0755)) {
+	if (mkdir(parent, 0755) || mkdir(child, 0755))
 		T_FAIL("mkdir %s: %s", child, strerror(errno));
-	} else {
-		check_fake_v2(parent, child);
-	}
+	else
+		check(parent, child);
+	cg_override_host_swap(-1, 0);
 	remove_fake_dir(child);
 	remove_fake_dir(parent);
+}
+
+static void test_fake_swap(void)
+{
+	with_fake_tree("swap", check_fake_swap);
+}
+
+static void test_fake_v2_tree(void)
+{
+	with_fake_tree("v2", check_fake_v2);
 }
 
 /* ---- a real v1 memory cgroup ---- */
@@ -750,6 +868,8 @@ int main(void)
 	RUN(test_truncated);
 	RUN(test_labels);
 	RUN(test_fake_v2_tree);
+	RUN(test_swap_limit);
+	RUN(test_fake_swap);
 	RUN(test_open_errors);
 	RUN(test_open_root);
 	RUN(test_live_v1);

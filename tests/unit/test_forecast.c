@@ -1215,6 +1215,56 @@ static void test_engine_episode(void)
 	eng_free(&e);
 }
 
+/* A 4 MB/s leak into 32 MB of memory with 48 MB of swap behind it: at the limit usage stays
+ * put and the swap grows; the kill comes when both are full (t = 20). The forecast at H=10
+ * comes about 10 s before that, and says what the swap holds; blind to swap (the control:
+ * the same usage without the swap fields) it fires on the way to the memory limit, over
+ * 15 s before the kill. */
+static double swap_first_forecast(int with_swap, struct oc_event *ev)
+{
+	const double L = 32 * MB, S = 48 * MB, rate = 4 * MB;
+	struct engine e;
+	double t, first = NAN;
+
+	engine_start(&e, 10);
+	for (t = 0; t < 20; t += 0.5) {
+		struct obs o = { .kind = OBS_SAMPLE, .t = t, .cg = 7 };
+		double total = 1 * MB + rate * t;
+
+		o.sample.usage = (uint64_t)fmin(total, L);
+		o.sample.limit = (uint64_t)L;
+		if (with_swap) {
+			o.sample.swap = (uint64_t)fmax(total - L, 0);
+			o.sample.swap_limit = (uint64_t)S;
+		}
+		eng_feed(&e, &o);
+		if (isnan(first) && count(EV_FORECAST)) {
+			first = t;
+			for (int i = 0; i < ngot; i++)
+				if (got[i].kind == EV_FORECAST)
+					*ev = got[i];
+		}
+	}
+	eng_free(&e);
+	return first;
+}
+
+static void test_engine_swap(void)
+{
+	struct oc_event ev = { 0 }, blind = { 0 };
+	double t_kill = (80 * MB - 1 * MB) / (4 * MB);
+	double with = swap_first_forecast(1, &ev), without = swap_first_forecast(0, &blind);
+
+	ASSERT_RANGE(t_kill - with, 9, 11, "lead with swap counted");
+	ASSERT_RANGE(ev.eta_seconds, 9, 10.01, "its ETA");
+	ASSERT_EQ(ev.usage_bytes, 32 * MB, "usage is memory alone");
+	ASSERT_EQ(ev.limit_bytes, 32 * MB, "limit is memory alone");
+	ASSERT_TRUE(ev.swap_bytes > 5 * MB && ev.swap_bytes < 12 * MB, "swap held at the forecast");
+	ASSERT_EQ(ev.swap_limit_bytes, 48 * MB, "swap limit");
+	ASSERT_TRUE(t_kill - without > 15, "blind to swap: fires on the way to memory.max");
+	ASSERT_EQ(blind.swap_limit_bytes, 0, "no swap fields without swap");
+}
+
 static void test_engine_clear_and_stall(void)
 {
 	struct engine e;
@@ -1561,6 +1611,7 @@ int main(void)
 	RUN(test_two_points_after_a_floor_are_no_trend);
 	RUN(test_engine_no_clear_at_the_limit);
 	RUN(test_engine_hovering_eta_is_one_episode);
+	RUN(test_engine_swap);
 	RUN(test_engine_clear_and_stall);
 	RUN(test_trip_bytes);
 	return TEST_EXIT();

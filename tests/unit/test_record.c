@@ -72,6 +72,9 @@ static int make_obs(struct obs *o)
 		x->sample.inactive_file = i % 4 ? (uint64_t)i << 20 : UINT64_MAX - i;
 		x->sample.psi_some_avg10 = i == 6 ? -0.0 : i == 8 ? NAN : i * 3.25;
 		x->sample.psi_full_avg10 = i % 5 ? i * 0.125 : 0;
+		/* format 3's swap: growing, a fall, and a limit that moves with the free swap */
+		x->sample.swap = i == 13 ? 0 : (uint64_t)i << 21;
+		x->sample.swap_limit = i % 3 ? (uint64_t)(48 + i) << 20 : UINT64_MAX - 1;
 	}
 	x = NEXT();
 	x->kind = OBS_TASK, x->t = t + 3, x->cg = 4242;
@@ -209,7 +212,7 @@ static void test_compact(void)
 		memset(o, 0, sizeof(o));
 		o->kind = OBS_SAMPLE, o->t = 1764081234.0 + i + i * 1e-6, o->cg = 123456;
 		o->sample = (struct obs_sample){ (uint64_t)(50 << 20) + (uint64_t)i * 1048576, 1 << 30,
-			(uint64_t)i << 12, 30 << 20, UINT64_MAX, i * 1024.0, SRC_POLL, 0, 0, 0, 0 };
+			(uint64_t)i << 12, 30 << 20, UINT64_MAX, i * 1024.0, SRC_POLL, 0, 0, 0, 0, 0, 0 };
 		rec_write(w, o);
 	}
 	rec_close_write(w);
@@ -384,34 +387,45 @@ static void test_future_version_rejected(void)
 	ASSERT_TRUE(strstr(msg, want) && strstr(msg, "newer") && strstr(msg, "byte offset 8"), msg);
 }
 
-/* A version-1 file (samples without format 2's evidence: its mask byte is the same varint)
- * is read, the new fields zero. */
-static void test_version1_read(void)
+/* An older file is read, the fields its version lacks zero: version 1 (samples without
+ * format 2's evidence: its mask byte is the same varint) and version 2 (without swap). */
+static void check_old_version(int version)
 {
 	static struct obs in[NOBS], out[NOBS];
 	static uint8_t buf[1 << 16];
-	char msg[512];
+	char msg[512], what[64];
 	int n = make_obs(in), st, fd, i, got;
 	ssize_t size;
 
 	for (i = 0; i < n; i++) {
 		if (in[i].kind != OBS_SAMPLE)
 			continue;
+		in[i].sample.swap = in[i].sample.swap_limit = 0;
+		if (version > 1)
+			continue;
 		in[i].sample.workingset_refault = in[i].sample.inactive_file = 0;
 		in[i].sample.psi_some_avg10 = in[i].sample.psi_full_avg10 = 0;
 	}
-	write_file(tpath("v1.rec"), in, n, 0);
-	fd = open(tpath("v1.rec"), O_RDONLY);
+	snprintf(what, sizeof(what), "v%d.rec", version);
+	write_file(tpath(what), in, n, 0);
+	fd = open(tpath(what), O_RDONLY);
 	size = read(fd, buf, sizeof(buf));
 	close(fd);
 	ASSERT_EQ(buf[8], REC_FORMAT_VERSION, "written as the current version");
-	buf[8] = 1;
-	write_bytes(tpath("v1.rec"), buf, size);
-	got = read_file(tpath("v1.rec"), out, NOBS, &st, msg, sizeof(msg), NULL);
+	buf[8] = (uint8_t)version;
+	write_bytes(tpath(what), buf, size);
+	got = read_file(tpath(what), out, NOBS, &st, msg, sizeof(msg), NULL);
 	ASSERT_EQ(got, n, msg);
 	ASSERT_EQ(st, 0, msg);
+	snprintf(what, sizeof(what), "version %d obs identical", version);
 	for (i = 0; i < n && i < got; i++)
-		ASSERT_TRUE(!memcmp(&out[i], &in[i], sizeof(out[i])), "v1 obs identical");
+		ASSERT_TRUE(!memcmp(&out[i], &in[i], sizeof(out[i])), what);
+}
+
+static void test_old_versions_read(void)
+{
+	check_old_version(1);
+	check_old_version(2);
 }
 
 static void test_bad_files(void)
@@ -558,9 +572,9 @@ static void write_incident(const char *path, const char *options)
 	PUT(OBS_READY, t0, 0);
 	for (i = 0; i <= 20; i++) {
 		o.sample = (struct obs_sample){ 20000000 + 4000000ull * i, 100000000, 1000000,
-			19000000 + 4000000ull * i, UINT64_MAX, 0, SRC_POLL, 0, 0, 0, 0 };
+			19000000 + 4000000ull * i, UINT64_MAX, 0, SRC_POLL, 0, 0, 0, 0, 0, 0 };
 		PUT(OBS_SAMPLE, t0 + 1 + i, 11);
-		o.sample = (struct obs_sample){ 5000000, 100000000, 0, 5000000, UINT64_MAX, 0, SRC_POLL, 0, 0, 0, 0 };
+		o.sample = (struct obs_sample){ 5000000, 100000000, 0, 5000000, UINT64_MAX, 0, SRC_POLL, 0, 0, 0, 0, 0, 0 };
 		PUT(OBS_SAMPLE, t0 + 1 + i, 12);
 		o.task = (struct obs_task){ 777, 0, "hog", 4e6, 4000000ll * i, 0 };
 		PUT(OBS_TASK, t0 + 1 + i, 11);
@@ -569,7 +583,7 @@ static void write_incident(const char *path, const char *options)
 	}
 	o.victim = (struct obs_victim){ 777, 0, "hog", 11, 99000000, 100000000 };
 	PUT(OBS_VICTIM, t0 + 21.5, 11);
-	o.sample = (struct obs_sample){ 1000000, 100000000, 0, 0, UINT64_MAX, 0, SRC_POLL, 0, 0, 0, 0 };
+	o.sample = (struct obs_sample){ 1000000, 100000000, 0, 0, UINT64_MAX, 0, SRC_POLL, 0, 0, 0, 0, 0, 0 };
 	PUT(OBS_SAMPLE, t0 + 22, 11);
 	PUT(OBS_END, t0 + 23, 0);
 #undef PUT
@@ -732,7 +746,7 @@ int main(void)
 	RUN(test_torn_tail_every_offset);
 	RUN(test_bit_flips_detected);
 	RUN(test_future_version_rejected);
-	RUN(test_version1_read);
+	RUN(test_old_versions_read);
 	RUN(test_bad_files);
 	RUN(test_corrupt_middle);
 	RUN(test_flush_is_the_crash_boundary);

@@ -3,11 +3,13 @@
 # memory controller, under qemu with software emulation (no KVM on these machines).
 # The host kernel binds the memory controller to cgroup v1; this is where v2 gets tested.
 #
-# Usage: tests/vm/run.sh [CASE...]     cases: kernel leak cache high (default: all of them)
+# Usage: tests/vm/run.sh [CASE...]     cases: kernel leak cache high swap (default: all of them)
 #   kernel  the VM itself, no oomcast: cgroup v2 memory controller, BTF, tracefs, a real OOM kill
 #   leak    steady leak into memory.max: forecast first, lead within 0.8x..1.5x the horizon
 #   cache   a reader streaming a file 4x its cgroup's limit: no forecast
 #   high    memory.high below memory.max: forecast before the kill or the throttling
+#   swap    a leak into memory.max with swap behind it (memory.swap.max): the kill comes when
+#           both are full, and so must the forecast (lead within 0.6x..1.5x the horizon)
 # Output: one line per case on stdout, `ok - vm_<case>` or `not ok - vm_<case> # reason`,
 # plus `vm_boot` for the VM itself; details on stderr; the serial console is kept in
 # build/vm/console.log. Exit 0 only when every line is ok. Never passes silently: a VM that
@@ -24,9 +26,9 @@ vm=$BUILD/vm
 timeout_s=${VM_TIMEOUT:-900}
 
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(kernel leak cache high)
+[ ${#cases[@]} -gt 0 ] || cases=(kernel leak cache high swap)
 for c in "${cases[@]}"; do
-	case $c in kernel | leak | cache | high) ;; *) echo "run.sh: unknown case '$c'" >&2; exit 2 ;; esac
+	case $c in kernel | leak | cache | high | swap) ;; *) echo "run.sh: unknown case '$c'" >&2; exit 2 ;; esac
 done
 
 failed=0
@@ -76,6 +78,9 @@ append="console=ttyS0 panic=-1 quiet vmcases=$(
 # stopped at once (it would otherwise sit until the time bound).
 boot() {
 	rm -f "$console" "$results"
+	# The swap case's disk: sparse, fresh for every boot (the guest runs mkswap on it).
+	rm -f "$vm/swap.img"
+	truncate -s 160M "$vm/swap.img" || return 1
 	echo "run.sh: booting $(cat "$vm/kernel.version") (tcg, bound ${timeout_s}s), cases: ${cases[*]}" >&2
 	t0=$(date +%s.%N)
 	rc=0
@@ -87,6 +92,7 @@ boot() {
 		-accel tcg,thread=multi -m 1024 -smp 2 -nographic -no-reboot -nic none -monitor none \
 		-kernel "$vm/vmlinuz" -initrd "$vm/initramfs.cpio.gz" -append "$append" \
 		-drive "file=$vm/data.ext2,format=raw,if=virtio,readonly=on" \
+		-drive "file=$vm/swap.img,format=raw,if=virtio" \
 		-serial "file:$console" -serial "file:$results" \
 		</dev/null >"$vm/qemu.log" 2>&1 &
 	local qpid=$! lockup=0
@@ -146,4 +152,5 @@ for c in "${cases[@]}"; do
 		report "$c" notok "no result from the guest"
 	fi
 done
+rm -f "$vm/swap.img"
 exit "$failed"
