@@ -483,11 +483,13 @@ uint64_t cg_swap_limit(uint64_t swap, uint64_t room_by_limits, int have_swap, ui
 
 static int swap_override = -1;  /* cg_override_host_swap: -1 = ask the kernel */
 static uint64_t swap_override_free;
+static int swap_override_swappiness;
 
-void cg_override_host_swap(int have, uint64_t free)
+void cg_override_host_swap(int have, uint64_t free, int swappiness)
 {
 	swap_override = have;
 	swap_override_free = free;
+	swap_override_swappiness = swappiness;
 }
 
 /* The host's swap: 1 when it has any, with what is free of it in *free. */
@@ -519,21 +521,32 @@ static int read_swappiness(const char *dir, const char *name)
 	return (int)v;
 }
 
-/* v1: memory plus swap is held by hierarchical_memsw_limit; usage is at most limit, so
- * swap can grow to memsw_limit - limit, less what it holds. Without swap accounting there
- * is no swap line and no memsw limit: what the cgroup swapped is not known (0), and it may
- * swap as far as the host's swap goes. */
+/* The swappiness of v2 reclaim: the host's vm.swappiness (v2 has no per-cgroup knob). */
+static int v2_swappiness(void)
+{
+	return swap_override >= 0 ? swap_override_swappiness
+				  : read_swappiness("/proc/sys/vm", "swappiness");
+}
+
+/* v1: memory plus swap is held by hierarchical_memsw_limit, and memory by limit: the kill
+ * comes at min(memsw_limit, limit + swap + what the host can still swap), so swap_limit
+ * is at most memsw_limit - limit, which can be less than the swap held (a cgroup swapped
+ * out by the host's own reclaim, or whose memsw limit equals its limit, as Docker's
+ * --memory-swap equal to --memory sets it). Without swap accounting there is no swap line
+ * and no memsw limit: what the cgroup swapped is not known (0), and it may swap as far as
+ * the host's swap goes. */
 static void v1_swap(const char *dir, struct cg_stat *st, uint64_t memsw_limit)
 {
-	uint64_t free, room;
+	uint64_t free, cap;
 	int have = host_swap(&free);
 
 	if (!have && !st->swap)
 		return;
-	room = memsw_limit == CG_NO_LIMIT ? CG_NO_LIMIT
-					   : sat_sub(sat_sub(memsw_limit, st->limit), st->swap);
-	st->swap_limit = cg_swap_limit(st->swap, room, have, free,
+	st->swap_limit = cg_swap_limit(st->swap, CG_NO_LIMIT, have, free,
 				       have ? read_swappiness(dir, "memory.swappiness") : 0);
+	cap = memsw_limit == CG_NO_LIMIT ? CG_NO_LIMIT : sat_sub(memsw_limit, st->limit);
+	if (st->swap_limit > cap)
+		st->swap_limit = cap;
 }
 
 static int read_v1(const char *dir, struct cg_stat *st)
@@ -612,6 +625,48 @@ static int v2_limits(const char *dir, uint64_t *limit, uint64_t *swap_room, uint
 	}
 }
 
+#define SWAP_WALK_MAX 64        /* directories below a cgroup walked for their swap room */
+
+/* The most swap a task below dir can still take by dir's subtree's own limits: tasks live in
+ * the leaves, and reclaim swaps a page out only if every memory.swap.max from the page's
+ * own cgroup up has room (mem_cgroup_get_nr_swap_pages), so a parent whose children all
+ * have memory.swap.max 0 (Kubernetes' containers on a node with swap but NoSwap) cannot
+ * swap, whatever its own file says. CG_NO_LIMIT for a leaf (dir holds the tasks itself)
+ * or children without swap files; the best of the children otherwise. A subtree of more
+ * than *budget directories is not walked: 0 (swap not counted, as without swap). */
+static uint64_t v2_subtree_room(const char *dir, int *budget)
+{
+	uint64_t best = 0, cur, max, room, below;
+	char p[CG_PATH_MAX];
+	struct dirent *e;
+	int children = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return CG_NO_LIMIT;
+	while ((e = readdir(d))) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		if (--*budget < 0 ||
+		    (size_t)snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) >= sizeof(p)) {
+			*budget = -1;
+			break;
+		}
+		children++;
+		room = read_u64(p, "memory.swap.current", &cur) == 0 &&
+		       read_u64(p, "memory.swap.max", &max) == 0 ? sat_sub(max, cur) : CG_NO_LIMIT;
+		below = v2_subtree_room(p, budget);
+		if (*budget < 0)
+			break;
+		room = below < room ? below : room;
+		best = room > best ? room : best;
+	}
+	closedir(d);
+	if (*budget < 0)
+		return 0;
+	return children ? best : CG_NO_LIMIT;
+}
+
 static int read_v2_extras(const char *dir, struct cg_stat *st)
 {
 	char buf[EVENTS_BUF];
@@ -649,9 +704,12 @@ static int read_v2(const char *dir, struct cg_stat *st)
 
 		err = v2_limits(dir, &st->limit, have ? &room : NULL, &swap);
 		if (!err && have) {
+			int budget = SWAP_WALK_MAX;
+			uint64_t below = v2_subtree_room(dir, &budget);
+
 			st->swap = swap;
-			st->swap_limit = cg_swap_limit(st->swap, room, have, free,
-						       read_swappiness("/proc/sys/vm", "swappiness"));
+			st->swap_limit = cg_swap_limit(swap, below < room ? below : room, have,
+						       free, v2_swappiness());
 		}
 	}
 	if (!err)

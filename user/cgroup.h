@@ -41,10 +41,12 @@ struct cg_stat {
 	                                   it is added to the swap cache, while usage still
 	                                   does); 0 without swap accounting */
 	uint64_t swap_limit;            /* the most swap it can hold now: swap plus what it can
-	                                   still swap out (its swap limits, the free swap); swap
-	                                   itself where its reclaim cannot swap (no swap device,
-	                                   swappiness 0). The kill comes when usage less
-	                                   reclaimable plus swap meets limit plus swap_limit. */
+	                                   still swap out (its and its children's swap limits,
+	                                   the free swap); swap itself where its reclaim cannot
+	                                   swap (swappiness 0); v1: at most memsw limit - limit,
+	                                   which can be below swap; 0 on a host without swap.
+	                                   The kill comes when usage less reclaimable plus swap
+	                                   meets limit plus swap_limit. */
 	uint64_t workingset_refault;    /* cumulative refaults (v1 may lack it: 0) */
 	uint64_t pgmajfault;
 	int under_oom;                  /* v1 memory.oom_control under_oom */
@@ -109,8 +111,9 @@ uint64_t cg_swap_limit(uint64_t swap, uint64_t room_by_limits, int have_swap, ui
 		       int swappiness);
 
 /* For unit tests on a host without swap: have < 0 asks the kernel again (the default),
- * otherwise cg_read takes the host to have swap (have > 0, free bytes of it) or none. */
-void cg_override_host_swap(int have, uint64_t free);
+ * otherwise cg_read takes the host to have swap (have > 0, free bytes of it, v2 reclaim
+ * with this vm.swappiness) or none. */
+void cg_override_host_swap(int have, uint64_t free, int swappiness);
 
 /* Parsers, exposed for unit tests: no I/O. Each returns 0 or -EINVAL on bad input. */
 int cg_parse_u64_or_max(const char *buf, uint64_t *out);     /* "123\n", "max\n" */

@@ -81,6 +81,8 @@ static uint64_t risk_usage(const struct obs_sample *s)
 
 static uint64_t risk_limit(const struct obs_sample *s)
 {
+	if (!s->limit)
+		return 0;       /* no limit read: no forecast, as without swap */
 	if (s->limit == UINT64_MAX || s->limit + s->swap_limit < s->limit)
 		return UINT64_MAX;
 	return s->limit + s->swap_limit;
@@ -394,17 +396,31 @@ void eng_feed(struct engine *e, const struct obs *o)
 	}
 }
 
+/* The usage at which the kernel side reports at once: where the risk comes within the
+ * horizon at the trend's pace of the limit (or, idle, within ENG_TRIP_IDLE of it), at least
+ * half of it, in the kernel's usage terms (plus reclaimable, less swap). With swap, the
+ * smaller of that and the same against the memory limit alone: usage does not show the
+ * swap's growth, so a trip computed from memory plus swap alone would lie beyond the memory
+ * limit and never fire. */
+static double trip_at(double limit, double slope, double horizon, double reclaimable, double swap)
+{
+	double risk_at = slope > 0 ? limit - slope * horizon : limit * (1 - ENG_TRIP_IDLE);
+
+	return fmax(risk_at, limit * 0.5) + reclaimable - swap;
+}
+
 uint64_t eng_trip_bytes(const struct eng_cgroup *c, double horizon)
 {
-	double limit = (double)risk_limit(&c->sample), slope = c->last.slope, risk_at, trip;
+	const struct obs_sample *s = &c->sample;
+	double trip;
 
-	if (c->state != CG_OK || !c->sample.limit || c->sample.limit == UINT64_MAX)
+	if (c->state != CG_OK || !s->limit || s->limit == UINT64_MAX)
 		return 0;
-	risk_at = slope > 0 ? limit - slope * horizon : limit * (1 - ENG_TRIP_IDLE);
-	risk_at = fmax(risk_at, limit * 0.5);
-	/* usage, in the kernel's terms: the risk less what is in swap (whose growth usage does
-	 * not show; a trip beyond the memory limit never fires, and the reads follow swap) */
-	trip = risk_at + (double)c->sample.reclaimable - (double)c->sample.swap;
+	trip = trip_at((double)risk_limit(s), c->last.slope, horizon, (double)s->reclaimable,
+		       (double)s->swap);
+	if (s->swap_limit)
+		trip = fmin(trip, trip_at((double)s->limit, c->last.slope, horizon,
+					  (double)s->reclaimable, 0));
 	return trip > 0 ? (uint64_t)trip : 0;
 }
 

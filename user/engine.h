@@ -37,7 +37,7 @@ struct obs_sample {
 	uint64_t inactive_file;         /* bytes */
 	double psi_some_avg10, psi_full_avg10;  /* v2 memory.pressure, percent; v1: 0 */
 	/* Swap (struct cg_stat): what the cgroup holds in swap, and the most it can hold; both
-	 * 0 where it cannot swap. The forecast is of usage - reclaimable + swap meeting
+	 * 0 on a host without swap. The forecast is of usage - reclaimable + swap meeting
 	 * limit + swap_limit. */
 	uint64_t swap, swap_limit;
 };

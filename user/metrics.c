@@ -159,10 +159,10 @@ static const struct {
 		"Memory the kernel takes back before it has to OOM-kill: page cache (and v2 "
 		"reclaimable slab) and its per-CPU charge stock." },
 	[M_SWAP] = { "oomcast_cgroup_swap_bytes", "gauge",
-		"Swap the cgroup's pages hold (absent where it cannot swap)." },
+		"Swap the cgroup's pages hold (absent on a host without swap)." },
 	[M_SWAP_LIMIT] = { "oomcast_cgroup_swap_limit_bytes", "gauge",
 		"The most swap the cgroup can hold now: its swap limits and the host's free swap "
-		"(absent where it cannot swap). The forecast is of usage less reclaimable plus "
+		"(absent on a host without swap). The forecast is of usage less reclaimable plus "
 		"swap meeting the limit plus this." },
 	[M_GROWTH] = { "oomcast_cgroup_growth_bytes_per_second", "gauge",
 		"Growth of the memory reclaim cannot take back, as the forecaster sees the trend." },

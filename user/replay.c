@@ -265,6 +265,10 @@ static void on_sample(struct replay *rp, struct replay_cg *c, const struct obs *
 	c->last_t = o->t;
 	c->nsamples++;
 	c->last_limit = s->limit;
+	if (s->swap_limit && (s->swap >= c->peak_swap || !c->peak_swap_limit)) {
+		c->peak_swap = s->swap;
+		c->peak_swap_limit = s->swap_limit;
+	}
 	c->ring[c->nring++ % REPLAY_RING].t = o->t;
 	c->ring[(c->nring - 1) % REPLAY_RING].usage = s->usage;
 	if (s->usage > c->peak_usage || c->nsamples == 1) {
@@ -571,6 +575,10 @@ static void text_cgroup(FILE *f, const struct replay_cg *c)
 		fprintf(f, ", %.1f%% of", 100.0 * (double)c->peak_usage / (double)c->peak_limit);
 	fprintf(f, " %s (reclaimable %s)\n", limit_str(c->peak_limit, y, sizeof(y)),
 		human((double)c->peak_reclaimable, b, sizeof(b)));
+	if (c->peak_swap_limit)
+		fprintf(f, "  %-11s %s of %s the cgroup could hold then\n", "swap peak",
+			human((double)c->peak_swap, a, sizeof(a)),
+			human((double)c->peak_swap_limit, b, sizeof(b)));
 	if (isfinite(c->peak_growth))
 		fprintf(f, "  %-11s %s%s/s over the %.0f s before the peak\n", "growth",
 			c->peak_growth >= 0 ? "+" : "", human(c->peak_growth, a, sizeof(a)),
@@ -689,6 +697,10 @@ static void json_cgroup(FILE *f, const struct replay_cg *c)
 	if (c->peak_limit && c->peak_limit != CG_NO_LIMIT)
 		PUT("limit_bytes", json_object_new_uint64(c->peak_limit));
 	PUT("peak_reclaimable_bytes", json_object_new_uint64(c->peak_reclaimable));
+	if (c->peak_swap_limit) {
+		PUT("peak_swap_bytes", json_object_new_uint64(c->peak_swap));
+		PUT("swap_limit_bytes", json_object_new_uint64(c->peak_swap_limit));
+	}
 	PUT("growth_bytes_per_second", jdouble(c->peak_growth));
 	PUT("forecasts", json_object_new_int(c->nforecasts));
 	PUT("clears", json_object_new_int(c->nclears));

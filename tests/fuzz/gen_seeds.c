@@ -45,7 +45,8 @@ static void every_kind(struct rec_writer *w)
 	put(w, OBS_READY, t, 0);
 	for (int i = 0; i < 4; i++) {
 		o.sample = (struct obs_sample){ 1000000u * i, 50000000, 4096u * i, 900000u * i,
-			UINT64_MAX, i * 0.5, (uint8_t)(i % 3), 100u * i, 4096u * i, i * 0.25, i * 0.125 };
+			UINT64_MAX, i * 0.5, (uint8_t)(i % 3), 100u * i, 4096u * i, i * 0.25, i * 0.125,
+			2000000u * i, 30000000u - 1000000u * i };
 		put(w, OBS_SAMPLE, t + i, 7);
 	}
 	o.task = (struct obs_task){ 42, -17, "leaky", 1e6, -5, 123456 };
@@ -73,7 +74,7 @@ static void leak(struct rec_writer *w)
 	put(w, OBS_READY, t, 0);
 	for (i = 0; i < 30; i++) {
 		o.sample = (struct obs_sample){ 8000000u * i, 200000000, 0, 8000000u * i, UINT64_MAX,
-			8e6, SRC_POLL, 0, 0, 0, 0 };
+			8e6, SRC_POLL, 0, 0, 0, 0, 0, 0 };
 		put(w, OBS_SAMPLE, t + i, 99);
 		if (i % 5 == 0) {
 			o.task = (struct obs_task){ 1234, 0, "leak", 8e6, 8000000ll * i, 0 };

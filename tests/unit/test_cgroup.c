@@ -526,15 +526,35 @@ static void check_fake_v2_swap(const char *parent, const char *child)
 	ASSERT_EQ(write_file(child, "memory.swap.max", "max\n"), 0, "swap.max");
 	snprintf(cg.path, sizeof(cg.path), "%s", child);
 
-	cg_override_host_swap(1, 1024 * MIB);
+	cg_override_host_swap(1, 1024 * MIB, 60);
 	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read v2 with swap");
 	ASSERT_EQ(st.swap, 30 * MIB, "memory.swap.current");
 	ASSERT_EQ(st.swap_limit, 30 * MIB + 24 * MIB, "the parent's swap.max bounds it");
 	ASSERT_EQ(st.limit, 32 * MIB, "memory limit unchanged");
 
-	cg_override_host_swap(1, 10 * MIB);
+	cg_override_host_swap(1, 10 * MIB, 60);
 	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read, little free swap");
 	ASSERT_EQ(st.swap_limit, 30 * MIB + 10 * MIB, "the host's free swap bounds it");
+	cg_override_host_swap(1, 10 * MIB, 0);
+	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read, vm.swappiness 0");
+	ASSERT_EQ(st.swap_limit, 30 * MIB, "swappiness 0: no more than it holds");
+
+	/* The parent, read itself: its tasks are in the child, whose memory.swap.max is 0 (a
+	 * Kubernetes pod's containers under NoSwap): it cannot swap more, whatever its own
+	 * memory.swap.max says; with the child's "max" back, the parent's limit binds. */
+	ASSERT_EQ(write_file(parent, "memory.current", "33554432\n"), 0, "parent memory.current");
+	ASSERT_EQ(write_file(parent, "memory.stat", "anon 33554432\nfile 0\n"), 0, "parent stat");
+	ASSERT_EQ(write_file(child, "memory.swap.max", "0\n"), 0, "child swap.max 0");
+	snprintf(cg.path, sizeof(cg.path), "%s", parent);
+	cg_override_host_swap(1, 1024 * MIB, 60);
+	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read parent");
+	ASSERT_EQ(st.swap, 40 * MIB, "the parent's swap");
+	ASSERT_EQ(st.swap_limit, 40 * MIB, "children that cannot swap: no room");
+	ASSERT_EQ(write_file(child, "memory.swap.max", "max\n"), 0, "child swap.max max");
+	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read parent, child may swap");
+	ASSERT_EQ(st.swap_limit, 64 * MIB, "the parent's own memory.swap.max");
+	snprintf(cg.path, sizeof(cg.path), "%s", child);
+	cg_override_host_swap(1, 10 * MIB, 60);
 
 	/* Without swap accounting (no swap files) what it swapped is not known; it may swap as
 	 * far as the host's free swap goes. */
@@ -551,10 +571,10 @@ static void check_fake_v2_swap(const char *parent, const char *child)
 	ASSERT_EQ(st.swap, 0, "unknown: 0");
 	ASSERT_EQ(st.swap_limit, 10 * MIB, "the host's free swap");
 
-	cg_override_host_swap(0, 0);
+	cg_override_host_swap(0, 0, 60);
 	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read, host without swap");
 	ASSERT_EQ(st.swap_limit, 0, "no swap: no swap limit");
-	cg_override_host_swap(-1, 0);
+	cg_override_host_swap(-1, 0, 0);
 }
 
 /* Swap on v1: memory plus swap is held by hierarchical_memsw_limit (80 MiB here, 32 MiB of
@@ -573,11 +593,11 @@ static void check_fake_v1_swap(const char *dir)
 	ASSERT_EQ(write_file(dir, "memory.swappiness", "60\n"), 0, "swappiness");
 	snprintf(cg.path, sizeof(cg.path), "%s", dir);
 
-	cg_override_host_swap(1, 1024 * MIB);
+	cg_override_host_swap(1, 1024 * MIB, 60);
 	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read v1 with swap");
 	ASSERT_EQ(st.swap, 20 * MIB, "total_swap");
 	ASSERT_EQ(st.swap_limit, 20 * MIB + 28 * MIB, "memsw limit less limit less swap held");
-	cg_override_host_swap(1, 8 * MIB);
+	cg_override_host_swap(1, 8 * MIB, 60);
 	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read v1, little free swap");
 	ASSERT_EQ(st.swap_limit, 20 * MIB + 8 * MIB, "free swap bounds it");
 	ASSERT_EQ(write_file(dir, "memory.swappiness", "0\n"), 0, "swappiness 0");
@@ -590,10 +610,18 @@ static void check_fake_v1_swap(const char *dir)
 			     "hierarchical_memsw_limit 33554432\ntotal_swap 0\n"), 0, "stat memsw=mem");
 	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read v1, memsw = limit");
 	ASSERT_EQ(st.swap_limit, 0, "no room for swap");
-	cg_override_host_swap(0, 0);
+	/* ... and 8 MiB swapped out by the host's own reclaim: memory plus swap is held at the
+	 * memsw limit, so no more memory fits than 24 MiB (swap_limit 0 < swap 8 MiB). */
+	ASSERT_EQ(write_file(dir, "memory.stat", "total_rss 25165824\n"
+			     "hierarchical_memory_limit 33554432\n"
+			     "hierarchical_memsw_limit 33554432\ntotal_swap 8388608\n"), 0, "stat swapped");
+	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read v1, memsw = limit, swapped");
+	ASSERT_EQ(st.swap, 8 * MIB, "swap held");
+	ASSERT_EQ(st.swap_limit, 0, "the memsw limit caps memory plus swap");
+	cg_override_host_swap(0, 0, 60);
 	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read v1, no host swap");
 	ASSERT_EQ(st.swap_limit, 0, "no swap");
-	cg_override_host_swap(-1, 0);
+	cg_override_host_swap(-1, 0, 0);
 }
 
 static void test_swap_limit(void)
@@ -623,7 +651,7 @@ static void with_fake_tree(const char *tag, void (*check)(const char *, const ch
 		T_FAIL("mkdir %s: %s", child, strerror(errno));
 	else
 		check(parent, child);
-	cg_override_host_swap(-1, 0);
+	cg_override_host_swap(-1, 0, 0);
 	remove_fake_dir(child);
 	remove_fake_dir(parent);
 }

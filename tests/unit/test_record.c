@@ -754,7 +754,7 @@ int main(void)
 	RUN(test_replay_incident);
 	RUN(test_replay_deterministic_and_options);
 	RUN(test_replay_damaged);
-	if (!t_failed) {
+	{       /* removed whatever failed: the assertions say what went wrong */
 		char cmd[128];
 
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
