@@ -15,6 +15,7 @@
 #include <sys/statfs.h>
 #include <sys/sysinfo.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
 
@@ -626,15 +627,28 @@ static int v2_limits(const char *dir, uint64_t *limit, uint64_t *swap_room, uint
 }
 
 #define SWAP_WALK_MAX 64        /* directories below a cgroup walked for their swap room */
+#define SWAP_WALK_BIG 64        /* subtrees remembered as too big to walk ... */
+#define SWAP_WALK_RECHECK 60.0  /* ... for this many seconds */
+
+/* Does the cgroup at p have tasks in it or below (cgroup.events "populated 1")? A directory
+ * without the file counts as populated. */
+static int v2_populated(const char *p)
+{
+	char buf[SMALL_BUF];
+
+	return read_optional(p, "cgroup.events", buf, sizeof(buf)) != 1 ||
+	       !strstr(buf, "populated 0");
+}
 
 /* The most swap a task below dir can still take by dir's subtree's own limits: tasks live in
  * the leaves, and reclaim swaps a page out only if every memory.swap.max from the page's
  * own cgroup up has room (mem_cgroup_get_nr_swap_pages), so a parent whose children all
  * have memory.swap.max 0 (Kubernetes' containers on a node with swap but NoSwap) cannot
  * swap, whatever its own file says. CG_NO_LIMIT for a leaf (dir holds the tasks itself)
- * or children without swap files; the best of the children otherwise. A subtree of more
- * than *budget directories is not walked: 0 (swap not counted, as without swap). */
-static uint64_t v2_subtree_room(const char *dir, int *budget)
+ * or children without swap files; otherwise the best of the children that have tasks (an
+ * empty one makes no room; one removed meanwhile is left out). More than *budget
+ * directories: 0 (swap not counted, as without swap). */
+static uint64_t v2_subtree_walk(const char *dir, int *budget)
 {
 	uint64_t best = 0, cur, max, room, below;
 	char p[CG_PATH_MAX];
@@ -653,9 +667,16 @@ static uint64_t v2_subtree_room(const char *dir, int *budget)
 			break;
 		}
 		children++;
-		room = read_u64(p, "memory.swap.current", &cur) == 0 &&
-		       read_u64(p, "memory.swap.max", &max) == 0 ? sat_sub(max, cur) : CG_NO_LIMIT;
-		below = v2_subtree_room(p, budget);
+		if (!v2_populated(p))
+			continue;
+		if (read_u64(p, "memory.swap.current", &cur) == 0 &&
+		    read_u64(p, "memory.swap.max", &max) == 0)
+			room = sat_sub(max, cur);
+		else if (access(p, F_OK))
+			continue;               /* removed since the listing */
+		else
+			room = CG_NO_LIMIT;     /* no swap files: not held below */
+		below = v2_subtree_walk(p, budget);
 		if (*budget < 0)
 			break;
 		room = below < room ? below : room;
@@ -665,6 +686,34 @@ static uint64_t v2_subtree_room(const char *dir, int *budget)
 	if (*budget < 0)
 		return 0;
 	return children ? best : CG_NO_LIMIT;
+}
+
+/* v2_subtree_walk within SWAP_WALK_MAX directories. A subtree found bigger (the parent of
+ * every pod on a node) is not walked again for SWAP_WALK_RECHECK seconds: a walk that
+ * gives up costs about 900 system calls, and a cgroup near its limit is read up to 4
+ * times a second. */
+static uint64_t v2_subtree_room(const char *dir)
+{
+	static struct { uint64_t hash; double until; } big[SWAP_WALK_BIG];
+	uint64_t h = 1469598103934665603ULL, room;
+	struct timespec ts;
+	double now;
+	int budget = SWAP_WALK_MAX, i, slot = 0;
+
+	for (const char *c = dir; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	for (i = 0; i < SWAP_WALK_BIG; i++) {
+		if (big[i].hash == h && big[i].until > now)
+			return 0;
+		if (big[i].until < big[slot].until)
+			slot = i;
+	}
+	room = v2_subtree_walk(dir, &budget);
+	if (budget < 0)
+		big[slot].hash = h, big[slot].until = now + SWAP_WALK_RECHECK;
+	return room;
 }
 
 static int read_v2_extras(const char *dir, struct cg_stat *st)
@@ -704,8 +753,7 @@ static int read_v2(const char *dir, struct cg_stat *st)
 
 		err = v2_limits(dir, &st->limit, have ? &room : NULL, &swap);
 		if (!err && have) {
-			int budget = SWAP_WALK_MAX;
-			uint64_t below = v2_subtree_room(dir, &budget);
+			uint64_t below = v2_subtree_room(dir);
 
 			st->swap = swap;
 			st->swap_limit = cg_swap_limit(swap, below < room ? below : room, have,

@@ -398,10 +398,12 @@ void eng_feed(struct engine *e, const struct obs *o)
 
 /* The usage at which the kernel side reports at once: where the risk comes within the
  * horizon at the trend's pace of the limit (or, idle, within ENG_TRIP_IDLE of it), at least
- * half of it, in the kernel's usage terms (plus reclaimable, less swap). With swap, the
- * smaller of that and the same against the memory limit alone: usage does not show the
- * swap's growth, so a trip computed from memory plus swap alone would lie beyond the memory
- * limit and never fire. */
+ * half of it, in the kernel's usage terms (plus reclaimable, less swap). With swap room,
+ * the same against the memory limit alone while usage is below that: usage does not show
+ * the swap's growth, so the trip from memory plus swap lies beyond the memory limit until
+ * the swap is nearly full; once usage is past the memory-only trip (swapping at the limit)
+ * that one would fire on every sample, and the reads follow the swap instead. 0 (off)
+ * where the trip would be at or below 0. */
 static double trip_at(double limit, double slope, double horizon, double reclaimable, double swap)
 {
 	double risk_at = slope > 0 ? limit - slope * horizon : limit * (1 - ENG_TRIP_IDLE);
@@ -418,9 +420,13 @@ uint64_t eng_trip_bytes(const struct eng_cgroup *c, double horizon)
 		return 0;
 	trip = trip_at((double)risk_limit(s), c->last.slope, horizon, (double)s->reclaimable,
 		       (double)s->swap);
-	if (s->swap_limit)
-		trip = fmin(trip, trip_at((double)s->limit, c->last.slope, horizon,
-					  (double)s->reclaimable, 0));
+	if (s->swap_limit) {
+		double mem = trip_at((double)s->limit, c->last.slope, horizon,
+				     (double)s->reclaimable, 0);
+
+		if ((double)s->usage < mem)
+			trip = fmin(trip, mem);
+	}
 	return trip > 0 ? (uint64_t)trip : 0;
 }
 

@@ -106,7 +106,7 @@ struct oc_event {
 	const char *cgroup;             /* path; NULL for READY/STOP */
 	const struct cg_labels *labels; /* NULL for READY/STOP */
 	uint64_t usage_bytes, limit_bytes, reclaimable_bytes;
-	uint64_t swap_bytes, swap_limit_bytes;  /* 0, 0 where the cgroup cannot swap */
+	uint64_t swap_bytes, swap_limit_bytes;  /* 0, 0 on a host without swap */
 	double eta_seconds, rate_bps, confidence;
 	const char *method;             /* fc_mode_name */
 	int ntop;

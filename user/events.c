@@ -81,7 +81,7 @@ struct json_object *ev_to_json(const struct oc_event *ev)
 	if (ev->limit_bytes)
 		put(o, "limit_bytes", json_object_new_uint64(ev->limit_bytes));
 	put(o, "reclaimable_bytes", json_object_new_uint64(ev->reclaimable_bytes));
-	if (ev->swap_limit_bytes) {
+	if (ev->swap_bytes || ev->swap_limit_bytes) {
 		put(o, "swap_bytes", json_object_new_uint64(ev->swap_bytes));
 		put(o, "swap_limit_bytes", json_object_new_uint64(ev->swap_limit_bytes));
 	}
@@ -171,7 +171,7 @@ static void text_line(FILE *f, const struct oc_event *ev)
 	}
 	fprintf(f, ": %s of %s", human(ev->usage_bytes, u, sizeof(u)),
 		ev->limit_bytes ? human(ev->limit_bytes, l, sizeof(l)) : "?");
-	if (ev->swap_limit_bytes)
+	if (ev->swap_bytes || ev->swap_limit_bytes)
 		fprintf(f, ", swap %s of %s", human(ev->swap_bytes, u, sizeof(u)),
 			human(ev->swap_limit_bytes, l, sizeof(l)));
 	switch (ev->kind) {

@@ -159,10 +159,10 @@ static const struct {
 		"Memory the kernel takes back before it has to OOM-kill: page cache (and v2 "
 		"reclaimable slab) and its per-CPU charge stock." },
 	[M_SWAP] = { "oomcast_cgroup_swap_bytes", "gauge",
-		"Swap the cgroup's pages hold (absent on a host without swap)." },
+		"Swap the cgroup's pages hold (absent where it holds none and can hold none)." },
 	[M_SWAP_LIMIT] = { "oomcast_cgroup_swap_limit_bytes", "gauge",
 		"The most swap the cgroup can hold now: its swap limits and the host's free swap "
-		"(absent on a host without swap). The forecast is of usage less reclaimable plus "
+		"(absent where both are 0). The forecast is of usage less reclaimable plus "
 		"swap meeting the limit plus this." },
 	[M_GROWTH] = { "oomcast_cgroup_growth_bytes_per_second", "gauge",
 		"Growth of the memory reclaim cannot take back, as the forecaster sees the trend." },
@@ -190,8 +190,10 @@ static int cg_value(enum cg_metric m, const struct eng_cgroup *c, double *v)
 	case M_LIMIT: *v = (double)c->sample.limit;
 		return sampled && c->sample.limit && c->sample.limit != CG_NO_LIMIT;
 	case M_RECLAIMABLE: *v = (double)c->sample.reclaimable; return sampled;
-	case M_SWAP: *v = (double)c->sample.swap; return sampled && c->sample.swap_limit;
-	case M_SWAP_LIMIT: *v = (double)c->sample.swap_limit; return sampled && c->sample.swap_limit;
+	case M_SWAP: *v = (double)c->sample.swap;
+		return sampled && (c->sample.swap || c->sample.swap_limit);
+	case M_SWAP_LIMIT: *v = (double)c->sample.swap_limit;
+		return sampled && (c->sample.swap || c->sample.swap_limit);
 	case M_GROWTH: *v = c->last.slope; return sampled && isfinite(c->last.slope);
 	case M_ETA: *v = c->last.eta; return sampled && !isnan(c->last.eta);
 	case M_FORECAST_ACTIVE:

@@ -265,7 +265,8 @@ static void on_sample(struct replay *rp, struct replay_cg *c, const struct obs *
 	c->last_t = o->t;
 	c->nsamples++;
 	c->last_limit = s->limit;
-	if (s->swap_limit && (s->swap >= c->peak_swap || !c->peak_swap_limit)) {
+	if ((s->swap || s->swap_limit) && (s->swap >= c->peak_swap || !c->seen_swap)) {
+		c->seen_swap = 1;
 		c->peak_swap = s->swap;
 		c->peak_swap_limit = s->swap_limit;
 	}
@@ -575,7 +576,7 @@ static void text_cgroup(FILE *f, const struct replay_cg *c)
 		fprintf(f, ", %.1f%% of", 100.0 * (double)c->peak_usage / (double)c->peak_limit);
 	fprintf(f, " %s (reclaimable %s)\n", limit_str(c->peak_limit, y, sizeof(y)),
 		human((double)c->peak_reclaimable, b, sizeof(b)));
-	if (c->peak_swap_limit)
+	if (c->seen_swap)
 		fprintf(f, "  %-11s %s of %s the cgroup could hold then\n", "swap peak",
 			human((double)c->peak_swap, a, sizeof(a)),
 			human((double)c->peak_swap_limit, b, sizeof(b)));
@@ -697,7 +698,7 @@ static void json_cgroup(FILE *f, const struct replay_cg *c)
 	if (c->peak_limit && c->peak_limit != CG_NO_LIMIT)
 		PUT("limit_bytes", json_object_new_uint64(c->peak_limit));
 	PUT("peak_reclaimable_bytes", json_object_new_uint64(c->peak_reclaimable));
-	if (c->peak_swap_limit) {
+	if (c->seen_swap) {
 		PUT("peak_swap_bytes", json_object_new_uint64(c->peak_swap));
 		PUT("swap_limit_bytes", json_object_new_uint64(c->peak_swap_limit));
 	}

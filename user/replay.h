@@ -56,6 +56,7 @@ struct replay_cg {
 	uint64_t nsamples;
 	uint64_t peak_usage, peak_limit, last_limit, peak_reclaimable;
 	uint64_t peak_swap, peak_swap_limit;    /* the most swap held, and what could be then */
+	int seen_swap;                          /* a sample had swap or a swap limit */
 	double peak_t, peak_growth;     /* bytes/s over REPLAY_GROWTH_WINDOW before the peak */
 	double first_forecast_t, first_forecast_eta, first_kill_t, first_stall_t;
 	char first_method[16];

@@ -186,7 +186,7 @@ static struct json_object *am_annotations(const char *alertname, const struct oc
 	jfmt(a, "usage_bytes", "%llu", (unsigned long long)ev->usage_bytes);
 	if (ev->limit_bytes)
 		jfmt(a, "limit_bytes", "%llu", (unsigned long long)ev->limit_bytes);
-	if (ev->swap_limit_bytes) {
+	if (ev->swap_bytes || ev->swap_limit_bytes) {
 		jfmt(a, "swap_bytes", "%llu", (unsigned long long)ev->swap_bytes);
 		jfmt(a, "swap_limit_bytes", "%llu", (unsigned long long)ev->swap_limit_bytes);
 	}

@@ -423,7 +423,7 @@ static int write_file(const char *dir, const char *name, const char *text)
 static const char *const fake_files[] = {
 	"memory.max", "memory.current", "memory.stat", "memory.high", "memory.events",
 	"memory.pressure", "memory.swap.current", "memory.swap.max", "memory.usage_in_bytes",
-	"memory.swappiness",
+	"memory.swappiness", "cgroup.events",
 };
 
 static void remove_fake_dir(const char *dir)
@@ -550,6 +550,21 @@ static void check_fake_v2_swap(const char *parent, const char *child)
 	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read parent");
 	ASSERT_EQ(st.swap, 40 * MIB, "the parent's swap");
 	ASSERT_EQ(st.swap_limit, 40 * MIB, "children that cannot swap: no room");
+	{       /* an empty sibling that could swap makes no room; once it has tasks, it does */
+		char idle[600];
+
+		snprintf(idle, sizeof(idle), "%s/idle", parent);
+		ASSERT_EQ(mkdir(idle, 0755), 0, "mkdir idle");
+		ASSERT_EQ(write_file(idle, "cgroup.events", "populated 0\nfrozen 0\n"), 0, "events");
+		ASSERT_EQ(write_file(idle, "memory.swap.current", "0\n"), 0, "idle swap.current");
+		ASSERT_EQ(write_file(idle, "memory.swap.max", "max\n"), 0, "idle swap.max");
+		ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read parent, idle sibling");
+		ASSERT_EQ(st.swap_limit, 40 * MIB, "an empty child makes no room");
+		ASSERT_EQ(write_file(idle, "cgroup.events", "populated 1\nfrozen 0\n"), 0, "busy");
+		ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read parent, busy sibling");
+		ASSERT_EQ(st.swap_limit, 64 * MIB, "a child with tasks that may swap");
+		remove_fake_dir(idle);
+	}
 	ASSERT_EQ(write_file(child, "memory.swap.max", "max\n"), 0, "child swap.max max");
 	ASSERT_EQ(cg_read(&cg, &st), 0, "cg_read parent, child may swap");
 	ASSERT_EQ(st.swap_limit, 64 * MIB, "the parent's own memory.swap.max");

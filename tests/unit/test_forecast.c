@@ -1562,12 +1562,17 @@ static void test_trip_bytes(void)
 	c.last.slope = 0;
 	ASSERT_NEAR((double)eng_trip_bytes(&c, 10), 100 * MB, 1, "idle trip at 90% risk");
 	/* With 200 MB of swap room the kill is far beyond the memory limit, and usage cannot
-	 * show the swap's growth: the trip stays where the memory limit alone puts it (a
-	 * trip from memory plus swap, 270 MB of usage, would never fire). */
+	 * show the swap's growth: below the memory limit the trip stays where the memory
+	 * limit alone puts it (a trip from memory plus swap, 270 MB of usage, would never
+	 * fire); once usage is past that (swapping at the limit), it would fire on every
+	 * sample, and the trip is memory plus swap's. */
 	c.last.slope = 2 * MB;
+	c.sample.usage = 50 * 1000000ULL;
 	c.sample.swap = 20 * 1000000ULL;
 	c.sample.swap_limit = 200 * 1000000ULL;
 	ASSERT_NEAR((double)eng_trip_bytes(&c, 10), 90 * MB, 1, "trip with swap room");
+	c.sample.usage = 99 * 1000000ULL;
+	ASSERT_NEAR((double)eng_trip_bytes(&c, 10), 270 * MB, 1, "swapping at the limit");
 	c.sample.limit = 0;
 	ASSERT_EQ(eng_trip_bytes(&c, 10), 0, "no limit read: no trip");
 	c.sample.limit = 100 * 1000000ULL;

@@ -346,10 +346,12 @@ swap_case() {
 	detail "swap: $(awk '/SwapTotal|SwapFree/{printf "%s %s kB ", $1, $2}' /proc/meminfo); vm.swappiness $(cat /proc/sys/vm/swappiness)"
 	if [ "$_v" = 2 ]; then
 		_d=$(mkcg oomcast-vm-$_c 32M) && echo 48M >"$_d/memory.swap.max" ||
-			{ fail "$_c" "cannot create the cgroup"; [ -n "$_d" ] && rmdir "$_d"; swapoff /dev/vdb; return; }
+			{ fail "$_c" "cannot create the cgroup"; rmdir "$CG/oomcast-vm-$_c" 2>/dev/null; swapoff /dev/vdb; return; }
 		_uf=memory.current _sf=memory.swap.current
 	else
 		_d=$CG/memory/oomcast-vm-$_c
+		[ -e "$CG/memory/memory.limit_in_bytes" ] ||
+			{ fail "$_c" "no v1 memory hierarchy at $CG/memory (see the console)"; swapoff /dev/vdb; return; }
 		mkdir "$_d" && echo 32M >"$_d/memory.limit_in_bytes" &&
 			echo 80M >"$_d/memory.memsw.limit_in_bytes" ||
 			{ fail "$_c" "cannot create the v1 cgroup with a memsw limit"; rmdir "$_d"; swapoff /dev/vdb; return; }

@@ -13,8 +13,8 @@
 #   swap_v1 the same on cgroup v1 (a second boot with the v1 memory hierarchy), held by
 #           memory.memsw.limit_in_bytes: Docker's --memory-swap on a v1 host
 # Output: one line per case on stdout, `ok - vm_<case>` or `not ok - vm_<case> # reason`,
-# plus `vm_boot` for the VM itself; details on stderr; the serial console is kept in
-# build/vm/console.log. Exit 0 only when every line is ok. Never passes silently: a VM that
+# plus `vm_boot` (`vm_boot_v1`) for the VM itself; details on stderr; the serial console is
+# kept in build/vm/console.log (console-v1.log). Exit 0 only when every line is ok. Never passes silently: a VM that
 # does not boot, a kernel that cannot be fetched or a guest that stops early is a `not ok`.
 # Environment: BUILD (default build), VM_TIMEOUT (seconds for the whole VM, default 900).
 set -euo pipefail
@@ -85,8 +85,8 @@ boot() {
 	rm -f "$console" "$results"
 	# The swap case's disk: sparse, fresh for every boot (the guest runs mkswap on it).
 	rm -f "$vm/swap.img"
-	truncate -s 160M "$vm/swap.img" || return 1
-	echo "run.sh: booting $(cat "$vm/kernel.version") (tcg, bound ${timeout_s}s), ${append##* }" >&2
+	truncate -s 160M "$vm/swap.img" || echo "run.sh: cannot create $vm/swap.img" >&2
+	echo "run.sh: booting $(cat "$vm/kernel.version") (tcg, bound ${timeout_s}s), ${append#*quiet }" >&2
 	t0=$(date +%s.%N)
 	rc=0
 	# ttyS0 (the console, kernel messages included) and ttyS1 (results only, written by the
@@ -135,7 +135,7 @@ run_group() {
 	if ! boot; then
 		echo "# vm: the guest kernel locked up (soft lockup / RCU stall); console tail below; booting again"
 		tail -n 40 "$console" >&2 2>/dev/null || true
-		cp "$console" "$vm/console-lockup.log" 2>/dev/null || true
+		cp "$console" "${console%.log}-lockup.log" 2>/dev/null || true
 		if ! boot; then
 			echo "run.sh: the guest kernel locked up twice" >&2
 			rc=lockup
@@ -151,7 +151,7 @@ run_group() {
 		tail -n 30 "$console" >&2 2>/dev/null || true
 		cat "$vm/qemu.log" >&2 2>/dev/null || true
 		if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then why="timed out after ${timeout_s}s before the guest started"
-		else why="guest did not boot (qemu exit $rc; see build/vm/console.log)"; fi
+		else why="guest did not boot (qemu exit $rc; see ${console#"$root"/})"; fi
 		report "$bootname" notok "$why"
 		for c in "$@"; do report "$c" notok "VM did not run"; done
 		return
@@ -162,7 +162,7 @@ run_group() {
 		echo "run.sh: the guest stopped before the end; console tail:" >&2
 		tail -n 30 "$console" >&2 2>/dev/null || true
 		if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then report "$bootname" notok "timed out after ${timeout_s}s"
-		else report "$bootname" notok "guest stopped early (qemu exit $rc; see build/vm/console.log)"; fi
+		else report "$bootname" notok "guest stopped early (qemu exit $rc; see ${console#"$root"/})"; fi
 	fi
 	for c in "$@"; do
 		if grep -qx "OOMCAST-VM ok vm_$c" <<<"$res"; then
