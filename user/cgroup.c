@@ -494,7 +494,7 @@ void cg_override_host_swap(int have, uint64_t free, int swappiness)
 }
 
 /* The host's swap: 1 when it has any, with what is free of it in *free. */
-static int host_swap(uint64_t *free)
+int cg_host_swap(uint64_t *free)
 {
 	struct sysinfo si;
 
@@ -539,7 +539,7 @@ static int v2_swappiness(void)
 static void v1_swap(const char *dir, struct cg_stat *st, uint64_t memsw_limit)
 {
 	uint64_t free, cap;
-	int have = host_swap(&free);
+	int have = cg_host_swap(&free);
 
 	if (!have && !st->swap)
 		return;
@@ -749,7 +749,7 @@ static int read_v2(const char *dir, struct cg_stat *st)
 		add_stock(st);
 	if (!err) {
 		uint64_t free, room, swap = 0;
-		int have = host_swap(&free);
+		int have = cg_host_swap(&free);
 
 		err = v2_limits(dir, &st->limit, have ? &room : NULL, &swap);
 		if (!err && have) {

@@ -110,6 +110,9 @@ uint64_t cg_stock_cap(void);
 uint64_t cg_swap_limit(uint64_t swap, uint64_t room_by_limits, int have_swap, uint64_t swap_free,
 		       int swappiness);
 
+/* The host's swap: 1 when it has any (free bytes of it in *free), else 0. */
+int cg_host_swap(uint64_t *free);
+
 /* For unit tests on a host without swap: have < 0 asks the kernel again (the default),
  * otherwise cg_read takes the host to have swap (have > 0, free bytes of it, v2 reclaim
  * with this vm.swappiness) or none. */

@@ -1103,6 +1103,14 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "oomcast: watching %d cgroup%s, horizon %g s, poll every %g s%s%s\n",
 			d->nwatch, d->nwatch == 1 ? "" : "s", o.horizon, o.interval,
 			d->ld.pin_dir[0] ? ", maps pinned in " : "", d->ld.pin_dir);
+	{
+		uint64_t free;
+
+		if ((o.verbose || !o.json) && cg_host_swap(&free))
+			fprintf(stderr, "oomcast: the host has swap (%llu MiB free): a cgroup that "
+				"may swap is forecast to run out of memory and swap both\n",
+				(unsigned long long)(free >> 20));
+	}
 	poll_all(d);
 	observe(d, &(struct obs){ .kind = OBS_READY, .t = now_real() });
 	r = loop(d, epfd, tfd, sfd);
