@@ -586,6 +586,18 @@ static int read_v1(const char *dir, struct cg_stat *st)
 	return err;
 }
 
+/* A v2 cgroup's swap (memory.swap.current) and the room its own memory.swap.max leaves; -1
+ * where either file is missing (swap accounting off, not a memory cgroup, or gone). */
+static int v2_swap_room(const char *p, uint64_t *cur, uint64_t *room)
+{
+	uint64_t max;
+
+	if (read_u64(p, "memory.swap.current", cur) || read_u64(p, "memory.swap.max", &max))
+		return -1;
+	*room = sat_sub(max, *cur);
+	return 0;
+}
+
 /* A v2 cgroup is held by every ancestor's memory.max as well as its own, and its swap by
  * every memory.swap.max (each less what its subtree holds); the walk stops at the root
  * (which has neither) or where the cgroup2 mount begins. *swap_room is only walked for when
@@ -594,7 +606,7 @@ static int read_v1(const char *dir, struct cg_stat *st)
 static int v2_limits(const char *dir, uint64_t *limit, uint64_t *swap_room, uint64_t *swap)
 {
 	char p[CG_PATH_MAX];
-	uint64_t v, cur, max;
+	uint64_t v, cur, room;
 	int self = 1;
 
 	*limit = CG_NO_LIMIT;
@@ -612,12 +624,11 @@ static int v2_limits(const char *dir, uint64_t *limit, uint64_t *swap_room, uint
 			return err;
 		if (v < *limit)
 			*limit = v;
-		if (swap_room && read_u64(p, "memory.swap.current", &cur) == 0 &&
-		    read_u64(p, "memory.swap.max", &max) == 0) {
+		if (swap_room && v2_swap_room(p, &cur, &room) == 0) {
 			if (self)
 				*swap = cur;
-			if (sat_sub(max, cur) < *swap_room)
-				*swap_room = sat_sub(max, cur);
+			if (room < *swap_room)
+				*swap_room = room;
 		}
 		slash = strrchr(p, '/');
 		if (!slash || slash == p)
@@ -650,7 +661,7 @@ static int v2_populated(const char *p)
  * directories: 0 (swap not counted, as without swap). */
 static uint64_t v2_subtree_walk(const char *dir, int *budget)
 {
-	uint64_t best = 0, cur, max, room, below;
+	uint64_t best = 0, cur, room, below;
 	char p[CG_PATH_MAX];
 	struct dirent *e;
 	int children = 0;
@@ -669,13 +680,11 @@ static uint64_t v2_subtree_walk(const char *dir, int *budget)
 		children++;
 		if (!v2_populated(p))
 			continue;
-		if (read_u64(p, "memory.swap.current", &cur) == 0 &&
-		    read_u64(p, "memory.swap.max", &max) == 0)
-			room = sat_sub(max, cur);
-		else if (access(p, F_OK))
-			continue;               /* removed since the listing */
-		else
+		if (v2_swap_room(p, &cur, &room)) {
+			if (access(p, F_OK))
+				continue;       /* removed since the listing */
 			room = CG_NO_LIMIT;     /* no swap files: not held below */
+		}
 		below = v2_subtree_walk(p, budget);
 		if (*budget < 0)
 			break;

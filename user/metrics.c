@@ -144,8 +144,8 @@ static void plain(FILE *f, const char *name, const char *type, const char *help,
 }
 
 enum cg_metric {
-	M_USAGE, M_LIMIT, M_RECLAIMABLE, M_SWAP, M_SWAP_LIMIT, M_GROWTH, M_ETA, M_FORECAST_ACTIVE, M_STALLED,
-	M_FORECASTS, M_KILLS, M_STALLS, M_COUNT
+	M_USAGE, M_LIMIT, M_RECLAIMABLE, M_SWAP, M_SWAP_LIMIT, M_GROWTH, M_ETA,
+	M_FORECAST_ACTIVE, M_STALLED, M_FORECASTS, M_KILLS, M_STALLS, M_COUNT
 };
 
 static const struct {

@@ -1099,14 +1099,13 @@ int run_main(int argc, char **argv)
 	}
 	if (add_initial(d))
 		goto out;
-	if (o.verbose || !o.json)
+	if (o.verbose || !o.json) {
+		uint64_t free;
+
 		fprintf(stderr, "oomcast: watching %d cgroup%s, horizon %g s, poll every %g s%s%s\n",
 			d->nwatch, d->nwatch == 1 ? "" : "s", o.horizon, o.interval,
 			d->ld.pin_dir[0] ? ", maps pinned in " : "", d->ld.pin_dir);
-	{
-		uint64_t free;
-
-		if ((o.verbose || !o.json) && cg_host_swap(&free))
+		if (cg_host_swap(&free))
 			fprintf(stderr, "oomcast: the host has swap (%llu MiB free): a cgroup that "
 				"may swap is forecast to run out of memory and swap both\n",
 				(unsigned long long)(free >> 20));
