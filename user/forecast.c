@@ -1,6 +1,6 @@
 /* forecast.c: the forecaster: from timestamped usage of one cgroup to an ETA to its limit.
  *
- * Method (README "How the forecast works" has the reasoning):
+ * Method (docs/forecast.md has the reasoning and the measurements):
  *  1. Risk = usage - reclaimable: page cache that reclaim can take back is not risk, nor
  *     is the per-CPU charge stock the kernel drains before it kills (cgroup.c). Between
  *     two reads of memory.stat the daemon only knows usage (the kernel's samples); a change

@@ -333,7 +333,7 @@ case_high() {
 # at H=10, and its lead (1.8 H measured) fails the bound. The lower bound is 0.5 H, not the
 # leak case's 0.8: on v2, when memory.swap.current passes half of memory.swap.max, it jumps
 # by 10-15 MiB within a second (pages held in the swap cache, in memory and in swap both),
-# so the kill comes 1-2.9 s before the ETA said (leads 7.1-9.1 s in 11 runs, README), and
+# so the kill comes 1-2.9 s before the ETA said (leads 7.1-9.1 s in 11 runs, docs/forecast.md), and
 # 15 MiB is 3.75 s of this leak.
 # swap_case NAME VERSION (2 or 1)
 swap_case() {
