@@ -1,6 +1,6 @@
 #!/bin/sh
 # guest.sh: the oomcast end-to-end cases, run by /init inside the 6.1 VM (busybox ash).
-# Cases come from the kernel command line: vmcases=kernel,leak,cache,high,swap,swap_v1 (the
+# Cases come from the kernel command line: vmcases=kernel,leak,cache,high,discover,swap,swap_v1 (the
 # last on a boot with vmcg=v1: the v1 memory hierarchy at /sys/fs/cgroup/memory)
 # Results go to the second serial port (/dev/ttyS1), which only this script writes, so kernel
 # messages on the console (OOM reports) can never garble a result line:
@@ -109,8 +109,9 @@ run_in() {
 }
 # start_oomcast CGDIR HORIZON OUTPREFIX: start the daemon and wait for "ready" (the verifier
 # and the attach are slow under software emulation, hence the long bound)
+# (CGDIR "" watches every limited cgroup: the DaemonSet's mode)
 start_oomcast() {
-	oomcast run --cgroup "$1" --horizon "$2" --json --verbose >"$3.json" 2>"$3.log" &
+	oomcast run ${1:+--cgroup "$1"} --horizon "$2" --json --verbose >"$3.json" 2>"$3.log" &
 	OPID=$!
 	_t0=$(now)
 	if ! wait_grep "$3.json" '"event"[ ]*:[ ]*"ready"' 120 "$OPID"; then
@@ -325,6 +326,61 @@ case_high() {
 	ok high
 }
 
+# --- discover: no --cgroup (the DaemonSet's mode), cgroups made after the start --------------
+# A parent limited at 200M whose child is limited at 64M (each has a limit of its own: both
+# watched) and a cgroup without a limit (not watched), all made after "ready". A 4 MB/s leak
+# in the child is forecast against the child's limit and killed there; the parent, 136 MiB
+# from its own limit at the kill (34 s at that pace, beyond 2 H), gets no forecast; removing
+# the cgroups brings "unwatch" for both. Discovery rescans every 2-10 s.
+case_discover() {
+	_h=10
+	start_oomcast "" $_h $W/disc || { fail discover "oomcast not ready"; return; }
+	_dn=$CG/oomcast-vm-nolimit
+	_dp=$CG/oomcast-vm-disc
+	_dl=$_dp/leaf
+	_bad=
+	mkdir "$_dn" || _bad="$_bad mkdir-nolimit"
+	mkcg oomcast-vm-disc 200M >/dev/null && echo +memory >"$_dp/cgroup.subtree_control" &&
+		mkcg oomcast-vm-disc/leaf 64M >/dev/null || _bad="$_bad cannot-create-the-cgroups"
+	_t0=$(now)
+	if [ -z "$_bad" ] && wait_grep $W/disc.json "\"watch\".*\"cgroup\":\"$_dl\"" 15 "$OPID"; then
+		detail "child watched after $(flt "$(now) - $_t0") s"
+		run_in "$_dl" $W/disc-leak --rate 4 --timeout 60
+		wait_gone "$LPID" 65 || kill -KILL "$LPID"
+		wait "$LPID"
+		_rc=$?
+		wait_grep $W/disc.json '"event"[ ]*:[ ]*"oom_kill"' 10 "$OPID"
+		detail "leak pid $LPID exit $_rc; child memory.events: $(tr '\n' ' ' <"$_dl/memory.events")"
+	else
+		_bad="$_bad child-not-watched-within-15s"
+	fi
+	for _d in "$_dl" "$_dp" "$_dn"; do rmdir "$_d" 2>/dev/null || _bad="$_bad cannot-remove-$_d"; done
+	_t1=$(now)
+	wait_grep $W/disc.json "\"unwatch\".*\"cgroup\":\"$_dp\"" 15 "$OPID" &&
+		wait_grep $W/disc.json "\"unwatch\".*\"cgroup\":\"$_dl\"" 5 "$OPID" &&
+		detail "unwatched after $(flt "$(now) - $_t1") s" || _bad="$_bad no-unwatch-within-15s"
+	stop "$OPID"
+	dump $W/disc.log stderr
+	dump $W/disc.json stdout
+	[ -n "$_bad" ] && { fail discover "${_bad# }"; return; }
+	grep -q "\"watch\".*\"cgroup\":\"$_dp\"" $W/disc.json || _bad="$_bad parent-not-watched"
+	grep -q "\"cgroup\":\"$_dn\"" $W/disc.json && _bad="$_bad unlimited-cgroup-in-events"
+	grep -q "\"forecast\".*\"cgroup\":\"$_dp\"" $W/disc.json && _bad="$_bad forecast-for-the-parent"
+	_f=$(grep -m1 "\"forecast\".*\"cgroup\":\"$_dl\"" $W/disc.json)
+	_o=$(grep -m1 "\"oom_kill\".*\"cgroup\":\"$_dl\"" $W/disc.json)
+	[ "$_rc" = 137 ] || _bad="$_bad leak-exit-$_rc-not-137"
+	if [ -z "$_f" ] || [ -z "$_o" ]; then
+		fail discover "${_bad# } no forecast ($([ -n "$_f" ] && echo 1 || echo 0)) or oom_kill ($([ -n "$_o" ] && echo 1 || echo 0)) for the child"
+		return
+	fi
+	_lead=$(flt "$(echo "$_o" | jget time) - $(echo "$_f" | jget time)")
+	detail "child: first forecast eta $(echo "$_f" | jget eta_seconds) s limit $(echo "$_f" | jget limit_bytes); lead $_lead s for H=$_h (accepted: $(flt "0.8 * $_h")..$(flt "1.5 * $_h"))"
+	[ "$(echo "$_f" | jget limit_bytes)" = $((64 << 20)) ] || _bad="$_bad forecast-limit-not-the-child's"
+	[ "$(echo "$_o" | jget pid)" = "$LPID" ] || _bad="$_bad oom_kill-pid-is-not-leak($LPID)"
+	[ "$(flt "$_lead >= 0.8 * $_h && $_lead <= 1.5 * $_h")" = 1 ] || _bad="$_bad lead-${_lead}s-out-of-range"
+	if [ -z "$_bad" ]; then ok discover; else fail discover "${_bad# }"; fi
+}
+
 # --- swap: a leak into memory.max with swap behind it ---------------------------------------
 # 32M of memory and 48M of swap (v2 memory.swap.max; v1 memory.memsw.limit_in_bytes 80M, on
 # memory plus swap): at the memory limit the kernel swaps the leak's pages out instead of
@@ -426,7 +482,7 @@ for c in $cases; do
 	_c0=$(now)
 	case $c in
 	kernel) case_kernel ;;
-	leak | cache | high)
+	leak | cache | high | discover)
 		if command -v oomcast >/dev/null; then "case_$c"; else fail "$c" "no oomcast in the image"; fi
 		;;
 	swap | swap_v1)

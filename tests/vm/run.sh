@@ -28,11 +28,11 @@ vm=$BUILD/vm
 timeout_s=${VM_TIMEOUT:-900}
 
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(kernel leak cache high swap swap_v1)
+[ ${#cases[@]} -gt 0 ] || cases=(kernel leak cache high discover swap swap_v1)
 v2_cases=() v1_cases=()
 for c in "${cases[@]}"; do
 	case $c in
-	kernel | leak | cache | high | swap) v2_cases+=("$c") ;;
+	kernel | leak | cache | high | discover | swap) v2_cases+=("$c") ;;
 	swap_v1) v1_cases+=("$c") ;;
 	*) echo "run.sh: unknown case '$c'" >&2; exit 2 ;;
 	esac
