@@ -376,13 +376,29 @@ int BPF_PROG(oc_memcg_reclaim)
 	return 0;
 }
 
-/* Victim: the nearest watched cgroup of `css`, or its own memcg when none is watched. */
+/* The memcg the OOM killer acts for is at its limit: the charge that failed was at most a
+ * batch of pages (a large folio that cannot be charged falls back to base pages instead),
+ * and the per-CPU stocks were drained before the kill. Another task may free a little
+ * meanwhile: within a batch and 1% of the limit counts (the engine's "at the limit" too).
+ * No limit is PAGE_COUNTER_MAX: never within that. */
+static __always_inline bool css_at_limit(struct cgroup_subsys_state *css)
+{
+	struct mem_cgroup *memcg = (void *)css - bpf_core_field_offset(struct mem_cgroup, css);
+	__u64 usage = BPF_CORE_READ(memcg, memory.usage.counter);
+	__u64 max = BPF_CORE_READ(memcg, memory.max);
+
+	return usage + max / 100 + OC_CHARGE_BATCH >= max;
+}
+
+/* Victim: the nearest watched cgroup of `css` that is at its limit, the one whose limit the
+ * kill is for (a pod's or a node's limit, over a container whose own limit was far); else
+ * the nearest watched (a system-wide OOM, or a limit nobody watches); else its own memcg. */
 static __always_inline void emit_victim(struct cgroup_subsys_state *css, __u32 pid,
 					__s32 adj, __u64 rss_pages, const char *comm_src,
 					bool comm_kernel)
 {
-	__u64 now = bpf_ktime_get_ns(), id, own = 0, hit = 0;
-	struct cgroup_subsys_state *hit_css = css;
+	__u64 now = bpf_ktime_get_ns(), id, own = 0, hit = 0, near = 0;
+	struct cgroup_subsys_state *hit_css = css, *near_css = css;
 	struct oc_cgroup *c;
 	struct oc_rec *r;
 	int i;
@@ -394,12 +410,20 @@ static __always_inline void emit_victim(struct cgroup_subsys_state *css, __u32 p
 		c = watched_lookup(&id);
 		if (c) {
 			__sync_fetch_and_add(&c->victims, 1);
-			if (!hit) {
+			if (!near) {
+				near = id;
+				near_css = css;
+			}
+			if (!hit && css_at_limit(css)) {
 				hit = id;
 				hit_css = css;
 			}
 		}
 		css = css->parent;
+	}
+	if (!hit) {
+		hit = near;
+		hit_css = near_css;
 	}
 	r = rec_reserve(OC_REC_VICTIM, now);
 	if (!r)

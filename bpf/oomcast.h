@@ -7,6 +7,7 @@
 
 #define OC_COMM_LEN 16
 #define OC_MAX_DEPTH 8          /* memcg ancestors walked when crediting a watched cgroup */
+#define OC_CHARGE_BATCH 64      /* pages: the kernel's MEMCG_CHARGE_BATCH */
 #define OC_MAX_CGROUPS 16384    /* watched memory cgroups */
 #define OC_MAX_TASKS 32768      /* tasks tracked (LRU: idle ones are evicted first) */
 
@@ -90,7 +91,8 @@ enum oc_rec_type {
 /* One ring-buffer record; 72 bytes. Field use by type:
  *   SUMMARY   cgroup_id, usage_bytes, a = alloc_bytes, b = rate_bps, pid/comm = last sampled task
  *   TRIP      cgroup_id, usage_bytes, a = trip_bytes,  b = rate_bps
- *   VICTIM    cgroup_id (nearest watched, else the victim's own memcg), usage_bytes,
+ *   VICTIM    cgroup_id (nearest watched at its limit, else nearest watched, else the
+ *             victim's own memcg), usage_bytes (of cgroup_id),
  *             a = victim's own memcg id, b = victim's RSS in pages, pid/comm/oom_score_adj
  *   RECLAIM   cgroup_id, usage_bytes, a = reclaim_count
  *   SCORE_ADJ cgroup_id (task's memcg), pid/comm/oom_score_adj */

@@ -302,14 +302,19 @@ static void on_score_adj(struct engine *e, const struct obs *o)
 			c->tasks[i].oom_score_adj = o->task.oom_score_adj;
 }
 
+/* The kernel side names the watched cgroup whose limit the kill was for; the victim may live
+ * in a watched cgroup below it (a container whose pod or node hit its limit). */
 static void on_victim(struct engine *e, const struct obs *o)
 {
-	struct eng_cgroup *c = eng_find(e, o->cg);
+	struct eng_cgroup *c = eng_find(e, o->cg), *own;
 	struct oc_event ev;
 
 	if (!c)
 		return;         /* a victim outside every watched cgroup: not ours to report */
+	own = o->victim.task_cgroup != o->cg ? eng_find(e, o->victim.task_cgroup) : NULL;
 	ev_base(&ev, EV_OOM_KILL, o->t, c);
+	if (own)
+		ev.victim_cgroup = own->path;
 	if (o->victim.usage)
 		ev.usage_bytes = o->victim.usage;
 	ev.pid = o->victim.pid;
@@ -325,6 +330,10 @@ static void on_victim(struct engine *e, const struct obs *o)
 	end_episode(c);
 	fc_init(&c->fc);        /* the kill resets the cgroup's history: a new life starts */
 	emit(e, &ev);
+	/* ... there too, where the victim lived; its own episode, if any, clears as its ETA
+	 * goes (the kill was not at its limit) */
+	if (own)
+		fc_init(&own->fc);
 }
 
 static int v2_stalled(const struct eng_cgroup *c, const struct obs_oom_state *s)

@@ -117,6 +117,8 @@ struct oc_event {
 	int32_t oom_score_adj;          /* -1001 if unknown */
 	double lead_seconds;            /* NAN if no forecast preceded it */
 	uint64_t victim_rss;
+	const char *victim_cgroup;      /* the victim's own watched cgroup where it is not this
+					   one (the kill was for an ancestor's limit), else NULL */
 	/* stall */
 	const char *reason;
 	int ncgroups;                   /* ready: cgroups watched */

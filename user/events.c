@@ -99,6 +99,7 @@ struct json_object *ev_to_json(const struct oc_event *ev)
 	case EV_OOM_KILL:
 		put(o, "pid", json_object_new_int64(ev->pid));
 		put(o, "comm", json_object_new_string(ev->comm));
+		put_str_nonempty(o, "victim_cgroup", ev->victim_cgroup);
 		put(o, "oom_score_adj", ev->oom_score_adj == -1001 ? NULL
 		    : json_object_new_int(ev->oom_score_adj));
 		put(o, "lead_seconds", jnum(ev->lead_seconds, 3));
@@ -186,7 +187,10 @@ static void text_line(FILE *f, const struct oc_event *ev)
 		fprintf(f, ", risk gone");
 		break;
 	case EV_OOM_KILL:
-		fprintf(f, "; killed %s[%u] (oom_score_adj %d)", ev->comm, ev->pid, ev->oom_score_adj);
+		fprintf(f, "; killed %s[%u]", ev->comm, ev->pid);
+		if (ev->victim_cgroup)
+			fprintf(f, " of %s", ev->victim_cgroup);
+		fprintf(f, " (oom_score_adj %d)", ev->oom_score_adj);
 		if (isfinite(ev->lead_seconds))
 			fprintf(f, ", forecast %.1f s before", ev->lead_seconds);
 		else

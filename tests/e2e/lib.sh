@@ -28,9 +28,14 @@ cleanup() {
 	for p in "${_pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
 	for cg in "${_cgroups[@]}"; do
 		[ -d "$cg" ] || continue
-		# tasks left in our own cgroup (only ours: it is a cgroup this test made)
-		for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-		for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$cg" 2>/dev/null && break; sleep 0.2; done
+		# tasks left in our own cgroup or below it (only ours: a cgroup this test made),
+		# then its children before it, deepest first
+		for p in $(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null); do
+			kill -KILL "$p" 2>/dev/null
+		done
+		for d in $(find "$cg" -mindepth 1 -depth -type d 2>/dev/null) "$cg"; do
+			for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$d" 2>/dev/null && break; sleep 0.2; done
+		done
 	done
 	if [ "$_fails" -ne 0 ]; then   # keep the evidence of a failure for the log reader
 		local keep=$ROOT/build/test-logs/$(basename "$0" .sh)-$$

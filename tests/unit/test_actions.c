@@ -128,7 +128,7 @@ static void test_alertmanager_payload(void)
 	struct json_object *arr, *al;
 	struct oc_event ev;
 	struct cg_labels l;
-	char *body;
+	char *body, *s;
 
 	forecast_event(&ev, &l);
 	body = wh_am_body(&ev, &ctx);
@@ -182,9 +182,31 @@ static void test_alertmanager_payload(void)
 		ASSERT_STR(jget(al, "labels", "alertname"), "OomcastOOMKill", "kill alertname");
 		ASSERT_STR(jget(al, "labels", "severity"), "critical", "kill severity");
 		ASSERT_STR(jget(al, "annotations", "pid"), "321", "kill pid");
+		ASSERT_TRUE(jget(al, "annotations", "victim_cgroup") == NULL,
+			    "a victim of the cgroup itself names no other");
 	}
 	json_object_put(arr);
 	free(body);
+
+	/* a kill for this cgroup's limit of a task in a watched child names the child */
+	ev.victim_cgroup = "/sys/fs/cgroup/memory/kubepods/pod1/c1";
+	body = wh_am_body(&ev, &ctx);
+	arr = json_tokener_parse(body ? body : "");
+	al = arr ? json_object_array_get_idx(arr, 0) : NULL;
+	ASSERT_TRUE(al != NULL, "kill alert with a victim below");
+	if (al) {
+		ASSERT_STR(jget(al, "annotations", "victim_cgroup"),
+			   "/sys/fs/cgroup/memory/kubepods/pod1/c1", "victim_cgroup annotation");
+		ASSERT_TRUE(strstr(jget(al, "annotations", "summary"), "at the limit of ") != NULL,
+			    "the summary says whose limit");
+	}
+	json_object_put(arr);
+	free(body);
+	s = ev_to_json_string(&ev);
+	ASSERT_TRUE(s && strstr(s, "\"victim_cgroup\":\"/sys/fs/cgroup/memory/kubepods/pod1/c1\""),
+		    "victim_cgroup in the JSON event");
+	free(s);
+	ev.victim_cgroup = NULL;
 
 	ev.kind = EV_CGROUP_ADD;
 	ASSERT_TRUE(wh_am_body(&ev, &ctx) == NULL, "watch makes no alert");

@@ -1208,10 +1208,60 @@ static void test_engine_episode(void)
 	ASSERT_NEAR(got[ngot - 1].lead_seconds, 10, 1.1, "lead of the kill");
 	ASSERT_EQ(got[ngot - 1].oom_score_adj, 500, "adj learnt from oom_score_adj_update");
 	ASSERT_EQ(got[ngot - 1].pid, 42, "victim pid");
+	ASSERT_TRUE(got[ngot - 1].victim_cgroup == NULL, "the victim lived in the cgroup itself");
 	/* after the kill, usage is low and flat: no new forecast, and a later leak is new */
 	for (t = 91; t < 120; t += 0.5)
 		feed_sample(&e, t, 20 * MB, 100 * MB);
 	ASSERT_EQ(count(EV_FORECAST), 1, "quiet after the kill");
+	eng_free(&e);
+}
+
+/* A kill for a parent's limit (a pod's, a node's), of a task in a watched child far from its
+ * own: the kernel side names the parent (the cgroup at its limit). The event is the
+ * parent's, with the lead of the parent's forecast, and names the child the victim lived in;
+ * the child's history restarts as the parent's does (its task died). A victim in an
+ * unwatched child, or in the cgroup itself, names no other cgroup. */
+static void test_engine_kill_for_a_parents_limit(void)
+{
+	struct engine e;
+	struct obs add = { .kind = OBS_CGROUP_ADD, .t = 0, .cg = 8 };
+	struct obs vic = { .kind = OBS_VICTIM, .t = 90, .cg = 7 };
+	struct eng_cgroup *child;
+	double t;
+
+	engine_start(&e, 10);                   /* the parent: id 7, /sys/fs/cgroup/memory/x */
+	snprintf(add.add.path, sizeof(add.add.path), "/sys/fs/cgroup/memory/x/a");
+	add.add.version = CG_V1;
+	eng_feed(&e, &add);
+	for (t = 0; t < 90; t += 0.5) {         /* parent: 1 MB/s to 100 MB at t = 90 */
+		struct obs o = { .kind = OBS_SAMPLE, .t = t, .cg = 8 };
+
+		feed_sample(&e, t, 10 * MB + MB * t, 100 * MB);
+		o.sample.usage = (uint64_t)(5 * MB + MB * t / 2);       /* half of it, of 80 MB */
+		o.sample.limit = (uint64_t)(80 * MB);
+		eng_feed(&e, &o);
+	}
+	child = eng_find(&e, 8);
+	ASSERT_TRUE(child && child->fc.nhist > 0, "the child has a history before the kill");
+	ASSERT_EQ(count(EV_FORECAST), 1, "the parent's forecast, none for the child");
+	vic.victim.pid = 42;
+	vic.victim.oom_score_adj = 0;
+	vic.victim.task_cgroup = 8;
+	snprintf(vic.victim.comm, sizeof(vic.victim.comm), "leak");
+	eng_feed(&e, &vic);
+	ASSERT_EQ(count(EV_OOM_KILL), 1, "one kill");
+	ASSERT_STR(got[ngot - 1].cgroup, "/sys/fs/cgroup/memory/x", "the kill is the parent's");
+	ASSERT_TRUE(got[ngot - 1].victim_cgroup != NULL, "names the victim's cgroup");
+	if (got[ngot - 1].victim_cgroup)
+		ASSERT_STR(got[ngot - 1].victim_cgroup, "/sys/fs/cgroup/memory/x/a", "victim_cgroup");
+	ASSERT_NEAR(got[ngot - 1].lead_seconds, 10, 1.1, "the parent's forecast's lead");
+	ASSERT_EQ(child->fc.nhist, 0, "the child's history restarts");
+	/* a victim in a child nobody watches: no victim_cgroup */
+	vic.t = 95;
+	vic.victim.task_cgroup = 99;
+	eng_feed(&e, &vic);
+	ASSERT_EQ(count(EV_OOM_KILL), 2, "second kill");
+	ASSERT_TRUE(got[ngot - 1].victim_cgroup == NULL, "an unwatched child is not named");
 	eng_free(&e);
 }
 
@@ -1621,6 +1671,7 @@ int main(void)
 	RUN(test_plateau_after_ramp_and_teeth_never_fires);
 	RUN(test_eta_follows_the_trend_not_the_last_sample);
 	RUN(test_engine_episode);
+	RUN(test_engine_kill_for_a_parents_limit);
 	RUN(test_engine_burst_proved_wrong_clears);
 	RUN(test_leak_in_spells);
 	RUN(test_two_points_after_a_floor_are_no_trend);
