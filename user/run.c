@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/utsname.h>
 #include <bpf/bpf.h>
@@ -91,6 +92,8 @@ struct daemon {
 	double last_event_time;
 	FILE *lat;                      /* --latency-log */
 	const struct oc_rec *cur_rec;   /* the ring-buffer record being observed, if any */
+	uint64_t explicit_id[MAX_CGROUP_ARGS];  /* the cgroup watched at each --cgroup, 0 none */
+	int ready;                      /* `ready` was said */
 	int stop;
 	char options[1024];
 };
@@ -117,8 +120,8 @@ static const struct argp_option run_options[] = {
 	  "(costs about one empty BPF program per page fault)", 0 },
 	{ "sample-kib", OPT_SAMPLE_KIB, "KIB", 0, "Attribute page allocations once every KIB "
 	  "allocated per CPU (power of two, default 512)", 0 },
-	{ "duration", OPT_DURATION, "SECONDS", 0, "Exit after this long (default: run until "
-	  "SIGINT/SIGTERM)", 0 },
+	{ "duration", OPT_DURATION, "SECONDS", 0, "Exit this long after `ready` (default: run "
+	  "until SIGINT, SIGTERM or SIGHUP)", 0 },
 	{ "verbose", 'v', NULL, 0, "Say which hooks were chosen and why (-vv: libbpf too)", 0 },
 	{ "latency-log", OPT_LATENCY_LOG, "FILE", OPTION_HIDDEN, "Bench: per forecast, the kernel "
 	  "record's time and the time it was printed (CLOCK_MONOTONIC ns), one JSON line", 0 },
@@ -549,12 +552,15 @@ static void read_kernel_cgroups(struct daemon *d)
 	}
 }
 
-/* Adaptive polling: a cgroup is read every tick while it is near its limit, stalled, or
- * its tasks allocate (the kernel's counters moved); a quiet one every QUIET_POLL seconds.
- * Growth between reads reaches the daemon anyway, as kernel summaries and trips. */
+/* Adaptive polling: a cgroup is read every tick while it is near its limit, stalled, its
+ * forecast's episode is open (its `clear` is due when the risk has gone: the growth stopped,
+ * or the task that grew was stopped some other way than by the OOM killer), or its tasks
+ * allocate (the kernel's counters moved); a quiet one every QUIET_POLL seconds. Growth
+ * between reads reaches the daemon anyway, as kernel summaries and trips. */
 static int poll_due(const struct daemon *d, const struct watch *w, double now)
 {
-	if (!w->have_st || !w->have_kc || w->oom.under_oom || w->st.usage >= w->st.limit / 2)
+	if (!w->have_st || !w->have_kc || w->oom.under_oom || w->st.usage >= w->st.limit / 2 ||
+	    (w->eng && w->eng->state != CG_OK))
 		return 1;
 	if (kernel_activity(&w->kc) != w->activity)
 		return 1;
@@ -777,10 +783,19 @@ static void on_event(const struct oc_event *ev, void *arg)
 
 	d->events_total++;
 	d->last_event_time = ev->time;
+	if (ev->kind == EV_READY)
+		d->ready = 1;
+	/* the cgroups found at start are counted in one line (a node has thousands): each is
+	 * said in --json, or with -v; those that come and go later, always */
 	if ((ev->kind == EV_CGROUP_ADD || ev->kind == EV_CGROUP_DEL) && !d->o->json &&
-	    !d->o->verbose)
-		return;         /* a node has many cgroups: say it in --json, or with -v */
+	    !d->o->verbose && !d->ready)
+		return;
 	ev_print(stdout, ev, d->o->json);
+	if (ferror(stdout) && !d->stop) {       /* e.g. `oomcast run --json | head -2` */
+		fprintf(stderr, "oomcast: cannot write events to stdout (%s): stopping\n",
+			strerror(errno));
+		d->stop = 1;
+	}
 	if (d->lat && (ev->kind == EV_FORECAST || ev->kind == EV_OOM_KILL))
 		lat_log(d, ev);
 	if (d->act)
@@ -918,8 +933,31 @@ static int add_initial(struct daemon *d)
 		}
 		if (watch_add(d, &cg))
 			return -1;
+		d->explicit_id[i] = cg.id;
 	}
 	return 0;
+}
+
+/* --cgroup names directories, and the cgroup at one can be replaced: a service that systemd
+ * restarts, a container runtime that reuses its path, remove it and make a new one there (a
+ * new inode: a new memcg, which the kernel side must be told to watch). Each path is checked
+ * as often as discovery rescans: a cgroup gone is unwatched, a new one there watched. */
+static void recheck_explicit(struct daemon *d)
+{
+	for (int i = 0; i < d->o->ncgroups; i++) {
+		struct watch *w = d->explicit_id[i] ? watch_find(d, d->explicit_id[i]) : NULL;
+		struct cg_info cg;
+		struct stat st;
+		char err[512];
+
+		if (w && stat(d->o->cgroups[i], &st) == 0 && (uint64_t)st.st_ino == w->cg.id)
+			continue;               /* the same cgroup */
+		if (w)
+			watch_del(d, w);        /* gone, or replaced */
+		d->explicit_id[i] = 0;
+		if (cg_open(d->o->cgroups[i], &cg, err, sizeof(err)) == 0 && watch_add(d, &cg) == 0)
+			d->explicit_id[i] = cg.id;
+	}
 }
 
 static int make_fds(int *epfd, int *tfd, int *sfd, double interval)
@@ -931,6 +969,7 @@ static int make_fds(int *epfd, int *tfd, int *sfd, double interval)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);       /* its terminal closed: stop as cleanly as on TERM */
 	*sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	*tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	*epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -954,7 +993,10 @@ static void tick(struct daemon *d, double *last_discover, double *last_tasks)
 
 	sync_clocks(d);
 	mono = mono_now();
-	if (!d->o->ncgroups && mono - *last_discover >= d->discover_every) {
+	if (d->o->ncgroups && mono - *last_discover >= DISCOVER_EVERY) {
+		recheck_explicit(d);
+		*last_discover = mono;
+	} else if (!d->o->ncgroups && mono - *last_discover >= d->discover_every) {
 		discover(d);
 		*last_discover = mono;
 		/* a node with thousands of cgroups: space the rescans by what one costs */
@@ -975,14 +1017,24 @@ static int loop(struct daemon *d, int epfd, int tfd, int sfd)
 	struct epoll_event evs[4];
 	double start, last_discover, last_tasks;
 	int rbfd = ring_buffer__epoll_fd(d->rb), i, n;
+	struct stat st;
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = rbfd };
 
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, rbfd, &ev))
 		return -errno;
+	/* stdout into a pipe whose reader went (`oomcast run --json | head -2`): a pipe's write
+	 * end reports an error then, before anything more is written into it */
+	if (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+		struct epoll_event oev = { .events = 0, .data.fd = STDOUT_FILENO };
+
+		epoll_ctl(epfd, EPOLL_CTL_ADD, STDOUT_FILENO, &oev);
+	}
 	start = last_discover = last_tasks = mono_now();
 	while (!d->stop) {
 		double wait = d->next_due - mono_now();
 
+		if (d->o->duration > 0)
+			wait = fmin(wait, start + d->o->duration - mono_now());
 		n = epoll_wait(epfd, evs, 4, wait < 1 ? (int)(fmax(wait, 0) * 1000) + 1 : 1000);
 		if (n < 0 && errno != EINTR)
 			return -errno;
@@ -999,6 +1051,10 @@ static int loop(struct daemon *d, int epfd, int tfd, int sfd)
 
 				if (read(sfd, &si, sizeof(si)) > 0)
 					d->stop = 1;
+			} else if (evs[i].data.fd == STDOUT_FILENO) {
+				fprintf(stderr, "oomcast: the reader of stdout went away: stopping\n");
+				epoll_ctl(epfd, EPOLL_CTL_DEL, STDOUT_FILENO, NULL);
+				d->stop = 1;
 			}
 		}
 		if (mono_now() >= d->next_due)
@@ -1059,6 +1115,7 @@ int run_main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 

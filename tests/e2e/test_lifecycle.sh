@@ -46,4 +46,29 @@ left=""
 for id in $progs; do bpftool prog show id "$id" >/dev/null 2>&1 && left="$left $id"; done
 check "our programs are gone after exit (left:${left:- none})" test -z "$left"
 check "stderr has no errors" bash -c "! grep -qiE 'error|fail' '$out.err'"
+
+# SIGHUP (the terminal it ran in closed) stops it as cleanly as SIGTERM
+cg=$(make_cgroup "hup" $((64 << 20)))
+out=$TEST_TMP/hup.json
+"$OOMCAST" run --json --pin-dir "$pin" --cgroup "$cg" > "$out" 2> "$out.err" &
+DAEMON_PID=$!
+_pids+=("$DAEMON_PID")
+wait_event "$out" ready 20
+kill -HUP "$DAEMON_PID"; wait "$DAEMON_PID"; rc=$?
+check "exit 0 on SIGHUP" test "$rc" -eq 0
+check "stop event on SIGHUP" wait_event "$out" stop 1
+check "pins removed after SIGHUP" test ! -e "$pin"
+
+# --duration counts from `ready`
+"$OOMCAST" run --json --no-pin --cgroup "$cg" --duration 2 > "$out" 2> "$out.err"
+span=$(python3 -c "import json
+t={e['event']:e['time'] for e in map(json.loads, open('$out')) if e['event'] in ('ready','stop')}
+print(t['stop'] - t['ready'])")
+check "--duration 2: stop 2 s after ready (${span} s)" in_range "$span" 1.95 2.4
+
+# stdout into a pipe whose reader went: stop, and say why
+SECONDS=0
+"$OOMCAST" run --json --no-pin --cgroup "$cg" --duration 60 2> "$out.err" | head -1 > /dev/null
+check "stops when the reader of stdout goes (${SECONDS} s)" test "$SECONDS" -le 20
+check "... and says so" grep -qE 'stdout|reader' "$out.err"
 finish
