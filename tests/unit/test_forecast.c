@@ -1178,6 +1178,66 @@ static void test_eta_follows_the_trend_not_the_last_sample(void)
 	ASSERT_RANGE(worst, 0, 0.2, "ETA error down to 2 s before exhaustion");
 }
 
+/* A leak that starts in a quiet cgroup: the daemon read it every few seconds while it was
+ * idle (QUIET_POLL), then kernel samples come about 8 a second once it grows, the first
+ * with the process's own start (a step of under a megabyte). One or two old readings and a
+ * dense straight rise: a parabola bent through them on their leverage and fired at once,
+ * its ETA 6 s with 15 s left (H=10, 4 MB/s into 64 MiB, three live runs of three). The
+ * first forecast must come 0.9-1.2 H before the limit, as for any steady leak, whatever the
+ * rate, limit, horizon, number of idle readings and where the start falls between them. */
+static void test_leak_starting_in_a_quiet_cgroup(void)
+{
+	double rates[] = { 2 * MB, 4 * MB, 8 * MB }, limits[] = { 48 * MB, 64 * MB, 128 * MB };
+	double horizons[] = { 5, 10 }, gaps[] = { 0.5, 1.5, 2.9 };
+	int runs = 0, bad = 0;
+
+	for (int ri = 0; ri < 3; ri++)
+	for (int li = 0; li < 3; li++)
+	for (int hi = 0; hi < 2; hi++)
+	for (int gi = 0; gi < 3; gi++)
+	for (int idle = 1; idle <= 2; idle++) {
+		double rate = rates[ri], limit = limits[li], h = horizons[hi], fire = NAN, t, u;
+		double start = gaps[gi], base = 1 * MB, step = 0.8 * MB;
+		double kill = start + (limit - base - step) / rate;
+		struct fc_params p;
+		struct fc_state st;
+		struct fc_result out;
+
+		if (kill - start < 1.5 * h)
+			continue;               /* the limit within 1.5 H of the start: no target */
+		fc_params_default(&p, h);
+		fc_init(&st);
+		for (int i = idle - 1; i >= 0; i--) {   /* idle readings, 10 s apart, the last at 0 */
+			struct fc_input in = { -10.0 * i, (uint64_t)base, (uint64_t)limit, 0, 0, 0, 0, 0 };
+
+			fc_observe(&st, &p, &in, &out);
+		}
+		for (t = start + 0.01; ; t += 0.13) {
+			u = base + step + rate * (t - start);
+			if (u >= limit)
+				break;
+			/* the counter moves in charge batches of 256 KiB */
+			struct fc_input in = { t, (uint64_t)(floor(u / (256 << 10)) * (256 << 10)),
+					       (uint64_t)limit, 0, 0, 0, 0, 0 };
+
+			fc_observe(&st, &p, &in, &out);
+			if (isnan(fire) && out.mode != FC_NONE && out.eta <= h &&
+			    out.confidence >= p.min_confidence)
+				fire = t;
+		}
+		runs++;
+		if (isnan(fire) || kill - fire < 0.9 * h || kill - fire > 1.2 * h) {
+			if (bad++ < 5)
+				printf("# %.0f MB/s into %.0f MB at H=%.0f, %d idle, start %.1f: "
+				       "lead %.1f s\n", rate / MB, limit / MB, h, idle, start,
+				       kill - fire);
+		}
+	}
+	printf("# %d of %d quiet-start leaks outside 0.9-1.2 H\n", bad, runs);
+	ASSERT_TRUE(runs >= 60, "enough cases");
+	ASSERT_EQ(bad, 0, "every first forecast 0.9-1.2 H before the limit");
+}
+
 static void test_engine_episode(void)
 {
 	struct engine e;
@@ -1670,6 +1730,7 @@ int main(void)
 	RUN(test_staircase_is_not_a_burst);
 	RUN(test_plateau_after_ramp_and_teeth_never_fires);
 	RUN(test_eta_follows_the_trend_not_the_last_sample);
+	RUN(test_leak_starting_in_a_quiet_cgroup);
 	RUN(test_engine_episode);
 	RUN(test_engine_kill_for_a_parents_limit);
 	RUN(test_engine_burst_proved_wrong_clears);
