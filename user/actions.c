@@ -1,6 +1,7 @@
 /* actions.c: the action options of `oomcast run` (act_argp) and what is done with each event
  * besides printing it: webhooks (webhook.c), signals (signals.c) and the metrics snapshot
  * (metrics.c). Everything here runs on the daemon's thread and returns at once. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -57,7 +58,7 @@ static const struct argp_option act_options[] = {
 	  "up to 16). Each URL has its own queue and thread: a slow receiver delays nothing", 0 },
 	{ "webhook-format", OPT_WH_FORMAT, "FORMAT", 0,
 	  "json (default: the object --json prints) or alertmanager (an Alertmanager v2 alert "
-	  "list: give the URL http://HOST:9093/api/v2/alerts)", 0 },
+	  "list: give the URL http://HOST:9093/api/v2/alerts), for every --webhook URL", 0 },
 	{ "webhook-secret-file", OPT_WH_SECRET, "FILE", 0,
 	  "Sign each body with the key in FILE (a trailing newline is not part of it): header "
 	  "X-Oomcast-Signature: sha256=<hex HMAC-SHA256 of the body>", 0 },
@@ -107,6 +108,10 @@ static error_t act_parse(int key, char *arg, struct argp_state *state)
 		if (sig == -EPERM)
 			argp_error(state, "--signal: %s is refused: oomcast warns before the kernel "
 				   "kills; use a signal the program can handle (e.g. USR1, TERM)", arg);
+		else if (sig < 0 && isdigit((unsigned char)*arg))
+			argp_error(state, "--signal: %s is no signal a program can be sent here "
+				   "(1-31, or real-time %d-%d)", arg, SIGRTMIN,
+				   SIGRTMAX);
 		else if (sig < 0)
 			argp_error(state, "--signal: unknown signal '%s' (try USR1, SIGUSR2, TERM, "
 				   "HUP, RTMIN+1, or a number)", arg);

@@ -247,11 +247,21 @@ static int pin_maps(struct loader *l, const char *dir, char *err, size_t len)
 	struct bpf_map *maps[] = { l->skel->maps.cgroups, l->skel->maps.tasks,
 				   l->skel->maps.trips, l->skel->maps.health };
 	char path[512];
+	struct statfs fs;
 	size_t i;
+	int made = mkdir(dir, 0700) == 0;
 
-	if (mkdir(dir, 0700) && errno != EEXIST) {
+	if (!made && errno != EEXIST) {
 		say(err, len, "cannot create pin directory %s: %s", dir, strerror(errno));
 		return -errno;
+	}
+	if (statfs(dir, &fs) || (long)fs.f_type != BPF_FS_MAGIC) {
+		say(err, len, "--pin-dir %s is not on a BPF filesystem: maps are pinned under "
+		    "/sys/fs/bpf (or a bpffs of your own: mount -t bpf bpf DIR), or use --no-pin",
+		    dir);
+		if (made)
+			rmdir(dir);
+		return -EINVAL;
 	}
 	l->pin_lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (l->pin_lock_fd < 0 || flock(l->pin_lock_fd, LOCK_EX | LOCK_NB)) {

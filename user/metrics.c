@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,7 +239,11 @@ static void render_health(FILE *f, const struct act_health *h, double now)
 		plain(f, "oomcast_last_event_age_seconds", "gauge",
 		      "Seconds since the daemon emitted its last event.",
 		      fmax(now - h->last_event_time, 0));
-	if (h->nprogs <= 0)
+	/* Counted only while kernel.bpf_stats_enabled is 1: with no run counted at all, the
+	 * families would read as "costs nothing", so they appear once something is counted */
+	for (i = 0; i < h->nprogs && i < 16 && !h->progs[i].run_cnt; i++)
+		;
+	if (i == h->nprogs || i == 16)
 		return;
 	/* bpf_stats counts nanoseconds; Prometheus wants base units */
 	family(f, "oomcast_bpf_prog_run_time_seconds_total", "counter",
@@ -311,7 +316,27 @@ struct mx_server {
 	char *text;                     /* the last snapshot */
 	size_t len;
 	uint16_t port;
+	int started;
+	char why[160];                  /* libmicrohttpd's last complaint, while starting */
 };
+
+/* libmicrohttpd's own messages: while starting, kept for the one error oomcast prints
+ * ("cannot listen ...: Failed to bind to port 9464: Address already in use"); after, said
+ * on stderr as oomcast's. One line each, without its newline. */
+static void mx_log(void *arg, const char *fmt, va_list ap)
+{
+	struct mx_server *m = arg;
+	char line[sizeof(m->why)];
+	size_t n;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strcspn(line, "\n");
+	line[n] = '\0';
+	if (m->started)
+		fprintf(stderr, "oomcast: metrics server: %s\n", line);
+	else
+		snprintf(m->why, sizeof(m->why), "%s", line);
+}
 
 static const char mx_index[] =
 	"<!DOCTYPE html>\n<html><head><title>oomcast</title></head><body>\n"
@@ -398,14 +423,20 @@ int mx_start(struct mx_server **out, const char *host, uint16_t port, char *err,
 				MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+				MHD_OPTION_EXTERNAL_LOGGER, mx_log, m,
 				MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!m->d) {
-		snprintf(err, errlen, "--metrics: cannot listen on %s:%u (in use, or not an "
-			 "address of this host?)", host, port);
+		if (m->why[0])
+			snprintf(err, errlen, "--metrics: cannot listen on %s:%u: %s", host, port,
+				 m->why);
+		else
+			snprintf(err, errlen, "--metrics: cannot listen on %s:%u (in use, or not "
+				 "an address of this host?)", host, port);
 		ret = -EADDRNOTAVAIL;
 		goto fail;
 	}
+	m->started = 1;
 	info = MHD_get_daemon_info(m->d, MHD_DAEMON_INFO_BIND_PORT);
 	m->port = info && info->port ? info->port : port;
 	freeaddrinfo(ai);

@@ -1121,11 +1121,16 @@ int run_main(int argc, char **argv)
 
 	for (int i = 0; i < o.ncgroups; i++) {
 		struct cg_info cg;
+		struct cg_stat st;
 
 		if (cg_open(o.cgroups[i], &cg, err, sizeof(err))) {
 			fprintf(stderr, "oomcast: --cgroup %s: %s\n", o.cgroups[i], err);
 			goto out;
 		}
+		if (cg_read(&cg, &st) == 0 && (!st.limit || st.limit == UINT64_MAX))
+			fprintf(stderr, "oomcast: warning: --cgroup %s has no memory limit, nor has "
+				"any cgroup above it: nothing can be forecast for it until it gets "
+				"one\n", cg.path);
 	}
 	if (act_init(&d->act, &o.act, err, sizeof(err))) {
 		fprintf(stderr, "oomcast: %s\n", err);

@@ -305,8 +305,13 @@ static void markers(FILE *o, const struct replay_cg *c, int idx, double x0, doub
 		row = x - last_label[0] >= 70 ? 0 : x - last_label[1] >= 70 ? 1 : -1;
 		if (row >= 0) {
 			last_label[row] = x;
-			fprintf(o, "<text x=\"%.1f\" y=\"%.1f\">%s</text>", x + 3, top + 12 + 12 * row,
-				name);
+			/* a label that would run past the chart's right edge ends at its line */
+			if (x + 3 + 7 * strlen(name) > x0 + SVG_PW)
+				fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
+					x - 3, top + 12 + 12 * row, name);
+			else
+				fprintf(o, "<text x=\"%.1f\" y=\"%.1f\">%s</text>", x + 3,
+					top + 12 + 12 * row, name);
 		}
 		fputs("</g>\n", o);
 	}

@@ -358,6 +358,12 @@ static void test_metrics_text(void)
 	ASSERT_TRUE(strstr(t, "oomcast_webhook_dropped_total{url=\"http://127.0.0.1:1/x\"} 6\n"), "wh drops");
 	ASSERT_EQ(run_promtool(t), 0, "promtool check metrics");
 	free(t);
+	/* bpf_stats off: no run counted, no families (zeros would read as "costs nothing") */
+	for (int i = 0; i < h.nprogs; i++)
+		h.progs[i].run_cnt = h.progs[i].run_time_ns = 0;
+	t = mx_render(&in, &len);
+	ASSERT_TRUE(t && !strstr(t, "oomcast_bpf_prog_run"), "no BPF run families without stats");
+	free(t);
 	eng_free(&e);
 }
 
