@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include "record.h"
@@ -673,6 +674,12 @@ static int reannounce(struct rec_writer *w, const struct rec_cg *c)
 	return encode_append(w, &o);
 }
 
+/* Where a full file, or one a restarted daemon finds, is kept: path.1. */
+static void older_path(char *dst, size_t len, const char *path)
+{
+	snprintf(dst, len, "%s.1", path);
+}
+
 /* The file is full: keep it as path.1 and start anew. The new file re-announces the
  * watched cgroups itself, so each file replays on its own. READY is not repeated: replaying
  * path.1 then path gives the live events once, as the engine ignores a known cgroup's ADD. */
@@ -686,7 +693,7 @@ static int rotate(struct rec_writer *w, double t)
 		return err;
 	close(w->fd);
 	w->fd = -1;
-	snprintf(old, sizeof(old), "%s.1", w->path);
+	older_path(old, sizeof(old), w->path);
 	if (rename(w->path, old))
 		return w->err = -errno;
 	w->h.start_time = t;
@@ -729,11 +736,81 @@ int rec_write(struct rec_writer *w, const struct obs *o)
 	return rotated;
 }
 
+/* Does the record at path hold anything to replay? Announcements, ready and stop alone do
+ * not: that is what a daemon that failed at start leaves. Damage before the first
+ * observation counts as content: what it hides cannot be judged, so it is kept. */
+static int has_content(const char *path)
+{
+	static struct obs o;    /* its 4 KiB path union stays off the stack */
+	struct rec_reader *r;
+	struct rec_header h;
+	char err[600];
+	int rc;
+
+	if (rec_open_read(&r, path, &h, err, sizeof(err)))
+		return 1;
+	while ((rc = rec_next(r, &o)) == 1)
+		if (o.kind != OBS_READY && o.kind != OBS_CGROUP_ADD && o.kind != OBS_CGROUP_DEL &&
+		    o.kind != OBS_END)
+			break;
+	rec_close_read(r);
+	return rc != 0;
+}
+
+/* A daemon restarted after a crash (systemd's Restart=on-failure) opens the same path again:
+ * the record of the incident before it must survive. A new session is not appended to the
+ * file (its tail may be torn, its format older), the file is kept whole as path.1, as a
+ * rotation keeps a full one, so `replay path.1 path` reads both as one history. A record
+ * with nothing to replay is replaced instead, so that a daemon failing at start again and
+ * again does not push out the path.1 that holds the incident. A file that is not a record
+ * is someone else's: refused, never overwritten. Returns 0 (create path), 1 (moved aside,
+ * err says so) or -errno (err says why). */
+static int keep_existing(const char *path, char *err, size_t errlen)
+{
+	char head[REC_MAGIC_LEN], old[CG_PATH_MAX + 8];
+	struct stat st;
+	ssize_t got;
+	int fd, rc, had_old;
+
+	/* a missing file, a directory, /dev/null: creating it says what there is to say */
+	if (stat(path, &st) || !S_ISREG(st.st_mode) || st.st_size == 0)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	got = fd < 0 ? -1 : read(fd, head, sizeof(head));
+	rc = got < 0 ? -errno : 0;
+	if (fd >= 0)
+		close(fd);
+	if (rc) {
+		snprintf(err, errlen, "cannot read the existing record %s to keep it: %s", path,
+			 strerror(-rc));
+		return rc;
+	}
+	/* a prefix of the magic is a daemon killed in its first write: still a record */
+	if (memcmp(head, REC_MAGIC, got)) {
+		snprintf(err, errlen, "%s exists and is not an oomcast record: not overwriting it "
+			 "(move it away or record to another file)", path);
+		return -EEXIST;
+	}
+	if (!has_content(path))
+		return 0;
+	older_path(old, sizeof(old), path);
+	had_old = !lstat(old, &st);
+	if (rename(path, old)) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot move the existing record %s to %s: %s", path, old,
+			 strerror(-rc));
+		return rc;
+	}
+	snprintf(err, errlen, "%s existed: moved it to %s%s, so that `oomcast replay %s %s` "
+		 "replays both", path, old, had_old ? " (replacing the older one)" : "", old, path);
+	return 1;
+}
+
 int rec_open_write(struct rec_writer **wp, const char *path, const struct rec_header *h,
 		   uint64_t max_bytes, char *err, size_t errlen)
 {
 	struct rec_writer *w = calloc(1, sizeof(*w));
-	int rc = -ENOMEM;
+	int rc = -ENOMEM, kept;
 
 	*wp = NULL;
 	if (!w || !(w->path = strdup(path)))
@@ -742,13 +819,19 @@ int rec_open_write(struct rec_writer **wp, const char *path, const struct rec_he
 	w->h = *h;
 	w->h.format_version = REC_FORMAT_VERSION;
 	w->max_bytes = max_bytes;
+	kept = keep_existing(path, err, errlen);
+	if (kept < 0) {
+		rc = kept;
+		goto fail_said;
+	}
 	rc = start_file(w);
 	if (rc)
 		goto fail;
 	*wp = w;
-	return 0;
+	return kept;
 fail:
 	snprintf(err, errlen, "cannot write the record %s: %s", path, strerror(-rc));
+fail_said:
 	if (w) {
 		if (w->fd >= 0)
 			close(w->fd);

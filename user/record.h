@@ -21,9 +21,14 @@ struct rec_header {
 struct rec_writer;
 struct rec_reader;
 
-/* Create (truncate) path and write the header. max_bytes > 0 rotates: when the file would
- * pass max_bytes it is renamed to path.1 (replacing an older one) and a new file starts
- * with the same header and the current cgroup set re-announced by the caller. */
+/* Create path and write the header. An existing record is kept: renamed to path.1
+ * (replacing an older one) unless it holds nothing to replay (no observation but cgroups
+ * announced, ready and stop), in which case it is replaced. An existing file that is not a
+ * record is refused (-EEXIST). max_bytes > 0 rotates: when the file would pass max_bytes it
+ * is renamed to path.1 (replacing an older one) and a new file starts with the same header
+ * and the current cgroup set re-announced by the writer. Returns 0, 1 when an existing
+ * record was moved to path.1 (err then says so, for the daemon to tell), or -errno (err
+ * says why). */
 int rec_open_write(struct rec_writer **w, const char *path, const struct rec_header *h,
 		   uint64_t max_bytes, char *err, size_t errlen);
 /* Append one observation. Returns 0, 1 if the file rotated (the writer itself re-announces

@@ -110,7 +110,8 @@ static const struct argp_option run_options[] = {
 	{ "json", 'j', NULL, 0, "One JSON object per event on stdout", 0 },
 	{ "interval", OPT_INTERVAL, "SECONDS", 0, "Poll the cgroup files this often (default 1); "
 	  "the kernel side reports growing cgroups up to 10 times a second in between", 0 },
-	{ "record", 'r', "FILE", 0, "Record every observation to FILE for `oomcast replay`", 0 },
+	{ "record", 'r', "FILE", 0, "Record every observation to FILE for `oomcast replay` (a "
+	  "record already there is kept as FILE.1)", 0 },
 	{ "record-max-bytes", OPT_RECORD_MAX, "BYTES", 0, "Rotate the record to FILE.1 when it "
 	  "reaches BYTES (suffixes K, M, G)", 0 },
 	{ "pin-dir", OPT_PIN_DIR, "DIR", 0, "Pin the BPF maps here for bpftool (default "
@@ -895,7 +896,8 @@ static int open_record(struct daemon *d)
 {
 	struct rec_header h = { .format_version = REC_FORMAT_VERSION };
 	struct utsname u;
-	char err[256];
+	char err[512];
+	int r;
 
 	h.start_time = now_real();
 	snprintf(h.oomcast_version, sizeof(h.oomcast_version), "%s", OOMCAST_VERSION);
@@ -908,10 +910,11 @@ static int open_record(struct daemon *d)
 		for (struct watch *w = d->buckets[i]; w; w = w->next)
 			h.cgroup_version |= w->cg.version;
 	snprintf(h.options, sizeof(h.options), "%s", d->options);
-	if (rec_open_write(&d->rec, d->o->record, &h, d->o->record_max, err, sizeof(err))) {
-		fprintf(stderr, "oomcast: %s\n", err);
+	r = rec_open_write(&d->rec, d->o->record, &h, d->o->record_max, err, sizeof(err));
+	if (r)
+		fprintf(stderr, "oomcast: %s\n", err);        /* 1: where the old record went */
+	if (r < 0)
 		return -1;
-	}
 	record_watches(d);
 	return 0;
 }

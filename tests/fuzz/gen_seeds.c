@@ -3,6 +3,7 @@
  * Run by tests/fuzz/run.sh --seed. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "record.h"
 
 static struct obs o;
@@ -28,6 +29,7 @@ static struct rec_writer *open_seed(const char *dir, const char *name)
 	strcpy(h.host, "fuzz");
 	strcpy(h.options, "oomcast run --horizon 20");
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);   /* rewritten: not kept as path.1, as a daemon's restart would */
 	if (rec_open_write(&w, path, &h, 0, err, sizeof(err))) {
 		fprintf(stderr, "gen_seeds: %s\n", err);
 		return NULL;

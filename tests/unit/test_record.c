@@ -121,6 +121,7 @@ static int write_file(const char *path, const struct obs *o, int n, uint64_t max
 	int i, rotations = 0, rc;
 
 	header(&h);
+	unlink(path);   /* a new file, not a daemon's restart (which keeps the old as path.1) */
 	if (rec_open_write(&w, path, &h, max, err, sizeof(err))) {
 		T_FAIL("open for write: %s", err);
 		return -1;
@@ -558,6 +559,7 @@ static void write_incident(const char *path, const char *options)
 
 	header(&h);
 	snprintf(h.options, sizeof(h.options), "%s", options);
+	unlink(path);
 	if (rec_open_write(&w, path, &h, 0, err, sizeof(err))) {
 		T_FAIL("%s", err);
 		return;
@@ -733,6 +735,61 @@ static void test_replay_damaged(void)
 	ASSERT_TRUE(strstr(slurp(err), "empty (0 bytes)") != NULL, slurp(err));
 }
 
+/* A daemon restarted on the same --record (systemd's Restart=on-failure) keeps the record of
+ * what came before as FILE.1, replaces one that holds nothing, and never overwrites a file
+ * that is not a record. */
+static void test_existing_record_kept(void)
+{
+	static struct obs in[NOBS], out[NOBS], o;
+	const char *rec = tpath("restart.rec"), *old = tpath("restart.rec.1");
+	struct rec_writer *w;
+	struct rec_header h;
+	char err[512], msg[512];
+	int n = make_obs(in), st, got;
+
+	header(&h);
+	unlink(old);
+	write_file(rec, in, n, 0);
+	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, err, sizeof(err)), 1, "existing record kept");
+	ASSERT_TRUE(strstr(err, "moved it to") && strstr(err, old), err);
+	ASSERT_TRUE(!strstr(err, "replacing"), "no older FILE.1 to replace");
+	memset(&o, 0, sizeof(o));
+	o.kind = OBS_READY, o.t = 1764082000;
+	if (w)
+		rec_write(w, &o);
+	rec_close_write(w);
+	got = read_file(old, out, NOBS, &st, msg, sizeof(msg), NULL);
+	ASSERT_EQ(got, n, "the old record, whole, in FILE.1");
+	ASSERT_EQ(st, 0, "FILE.1 reads cleanly");
+	got = read_file(rec, out, NOBS, &st, msg, sizeof(msg), NULL);
+	ASSERT_EQ(got, 1, "the new record starts empty");
+
+	/* FILE holds only a ready: nothing to replay, so it is replaced and FILE.1 stays */
+	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, err, sizeof(err)), 0, "empty session replaced");
+	rec_close_write(w);
+	ASSERT_EQ(read_file(old, out, NOBS, &st, msg, sizeof(msg), NULL), n, "FILE.1 untouched");
+
+	/* a second restart with something recorded replaces the older FILE.1, as rotation does */
+	write_file(rec, in, 5, 0);
+	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, err, sizeof(err)), 1, "kept again");
+	ASSERT_TRUE(strstr(err, "replacing the older one") != NULL, err);
+	rec_close_write(w);
+	ASSERT_EQ(read_file(old, out, NOBS, &st, msg, sizeof(msg), NULL), 5, "the newer record");
+
+	/* an empty file holds nothing either */
+	write_bytes(rec, "", 0);
+	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, err, sizeof(err)), 0, "empty file replaced");
+	rec_close_write(w);
+
+	/* not a record: refused, named, left as it was */
+	write_bytes(rec, "precious notes\n", 15);
+	w = NULL;
+	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, err, sizeof(err)), -EEXIST, "garbage refused");
+	ASSERT_TRUE(w == NULL, "no writer");
+	ASSERT_TRUE(strstr(err, rec) && strstr(err, "not an oomcast record"), err);
+	ASSERT_STR(slurp(rec), "precious notes\n", "the file is untouched");
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/oomcast-test-record-%d", getpid());
@@ -754,6 +811,7 @@ int main(void)
 	RUN(test_replay_incident);
 	RUN(test_replay_deterministic_and_options);
 	RUN(test_replay_damaged);
+	RUN(test_existing_record_kept);
 	{       /* removed whatever failed: the assertions say what went wrong */
 		char cmd[128];
 
