@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <json-c/json.h>
 #include "events.h"
@@ -41,7 +42,8 @@ enum { OPT_MIN_SAMPLES = 256, OPT_CLEAR_FACTOR, OPT_CLEAR_HOLD, OPT_SVG };
 
 static const struct argp_option replay_options[] = {
 	{ "json", 'j', NULL, 0, "Print events (and the summary) as JSON lines, as `run --json` did", 0 },
-	{ "horizon", 'H', "SECONDS", 0, "Forecast horizon (default: the one recorded, else 30)", 0 },
+	{ "horizon", 'H', "SECONDS", 0, "Forecast horizon (default: the one recorded, else 30; "
+	  "required when the files were recorded at different ones)", 0 },
 	{ "min-samples", OPT_MIN_SAMPLES, "N", 0, "Samples before any forecast (default 3)", 0 },
 	{ "clear-factor", OPT_CLEAR_FACTOR, "X", 0, "Clear when the ETA exceeds X times the "
 	  "horizon (default 2), or (1 + X) / 2 times it once the moment the forecast named has "
@@ -109,10 +111,12 @@ static const struct argp replay_argp = {
 	"The record holds every observation the daemon fed its forecaster, so the events come "
 	"out as they did live (--json prints what `run --json` printed), at the recorded times. "
 	"Forecaster options can be changed to see what they would have said. Several files "
-	"(FILE.1 FILE after a rotation) replay in order as one history. Needs no root.\n\n"
+	"(FILE.1 FILE after a rotation or a restart) replay as one history in time order, "
+	"whatever order they are given in; files that overlap in time, or that were recorded "
+	"at different horizons when --horizon is not given, are refused. Needs no root.\n\n"
 	"Exit status: 0, also when the file ends in a torn record (the daemon was killed "
 	"mid-write: a warning names it); 1 when a file cannot be read or is corrupt in the "
-	"middle (what came before is still replayed).\n\n"
+	"middle (what came before is still replayed), or the files are not one history.\n\n"
 	"Examples:\n"
 	"  oomcast replay /var/lib/oomcast/rec --json\n"
 	"  oomcast replay rec --summary --svg incident.svg --cgroup /sys/fs/cgroup/memory/mysvc\n"
@@ -606,8 +610,11 @@ static void text_summary(FILE *f, const struct replay_doc *d)
 	const struct replay_cg *c;
 	int quiet = 0;
 
-	fprintf(f, "\nrecord %s: host %s, kernel %s, oomcast %s, horizon %.0f s\n", d->file,
-		d->h.host, d->h.kernel, d->h.oomcast_version, d->horizon);
+	fprintf(f, "\nrecord %s", d->file);
+	if (d->nfiles > 1)
+		fprintf(f, " and %d later file%s", d->nfiles - 1, d->nfiles > 2 ? "s" : "");
+	fprintf(f, ": host %s, kernel %s, oomcast %s, horizon %.0f s\n", d->h.host, d->h.kernel,
+		d->h.oomcast_version, d->horizon);
 	fprintf(f, "  from %s to %s (%.1f s), %d cgroup%s\n", clock_str(d->t_first, a, sizeof(a)),
 		clock_str(d->t_last, b, sizeof(b)), d->t_last - d->t_first, d->ncgs,
 		d->ncgs == 1 ? "" : "s");
@@ -737,6 +744,96 @@ static void replay_summary(FILE *f, const struct replay_doc *d, int json)
 
 enum { RF_OK = 0, RF_TORN = 1, RF_BAD = 2 };
 
+/* A file of the history and where it lies in time, so the files replay in time order
+ * whatever order they were given in (the shell's `rec*` gives rec before rec.1). */
+struct replay_file {
+	const char *path;
+	struct rec_header h;
+	int arg;                /* its place on the command line: ties keep it */
+	dev_t dev;
+	ino_t ino;
+	double start;           /* its first observation, a rotation's re-announcements aside */
+	double end;             /* its last observation */
+	double horizon;         /* recorded in it, else the default */
+};
+
+/* Pass zero: the file's header and span. A file that cannot be opened is said here, once. */
+static int scan_file(struct replay_file *f)
+{
+	static struct obs o;    /* its 4 KiB path union stays off the stack */
+	struct rec_reader *r;
+	struct stat st;
+	char err[600];
+
+	if (rec_open_read(&r, f->path, &f->h, err, sizeof(err))) {
+		fprintf(stderr, "oomcast replay: %s\n", err);
+		return -1;
+	}
+	if (!stat(f->path, &st))
+		f->dev = st.st_dev, f->ino = st.st_ino;
+	f->start = f->end = NAN;
+	while (rec_next(r, &o) == 1) {
+		/* a rotated file re-announces its cgroups with their original, older, times */
+		if (isnan(f->start) && o.kind != OBS_CGROUP_ADD)
+			f->start = o.t;
+		f->end = o.t;
+	}
+	if (isnan(f->start))
+		f->start = f->h.start_time;
+	f->end = fmax(f->end, f->start);
+	if (recorded_horizon(f->h.options, &f->horizon))
+		f->horizon = REPLAY_DEFAULT_HORIZON;
+	rec_close_read(r);
+	return 0;
+}
+
+static int cmp_file_start(const void *a, const void *b)
+{
+	const struct replay_file *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->arg - y->arg;
+}
+
+/* Files in time order are one history only if none starts before the one before it ended:
+ * the same file twice, or the records of two daemons that ran at once, would replay each
+ * sample twice and invent kills. Without --horizon the files must agree on the recorded
+ * one: at any other the events of some file would not be those its daemon printed, and
+ * replay is there to say what the daemon did. */
+static int check_history(const struct replay_file *f, int n, double horizon)
+{
+	char a[32], b[32], c[32];
+	int i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (f[i].ino && f[i].dev == f[j].dev && f[i].ino == f[j].ino) {
+				fprintf(stderr, "oomcast replay: %s and %s are the same file: give "
+					"it once\n", f[i].path, f[j].path);
+				return -1;
+			}
+	for (i = 1; i < n; i++)
+		if (f[i].start < f[i - 1].end) {
+			fprintf(stderr, "oomcast replay: %s (%s to %s) and %s (from %s) overlap in "
+				"time: they are not one history (two daemons recording at once?); "
+				"replay each on its own\n", f[i - 1].path,
+				clock_str(f[i - 1].start, a, sizeof(a)),
+				clock_str(f[i - 1].end, b, sizeof(b)), f[i].path,
+				clock_str(f[i].start, c, sizeof(c)));
+			return -1;
+		}
+	for (i = 1; i < n && isnan(horizon); i++)
+		if (f[i].horizon != f[0].horizon) {
+			fprintf(stderr, "oomcast replay: %s was recorded at horizon %g s and %s "
+				"at %g s: give --horizon to replay them as one history at one "
+				"horizon, or replay each on its own\n", f[0].path, f[0].horizon,
+				f[i].path, f[i].horizon);
+			return -1;
+		}
+	return 0;
+}
+
 /* One file through pass one (spans) or pass two (engine + model); says what was wrong
  * with it, if anything. Pass two prints the problem. */
 static int read_file(struct replay *rp, const char *path, int pass2)
@@ -770,30 +867,15 @@ static int read_file(struct replay *rp, const char *path, int pass2)
 	return rc;
 }
 
-/* The first file's header sets the defaults (horizon) and heads the summary. */
-static int read_header(const char *path, struct rec_header *h)
+static int replay_files(struct replay *rp, const struct replay_file *f, int n)
 {
-	struct rec_reader *r;
-	char err[600];
-
-	if (rec_open_read(&r, path, h, err, sizeof(err))) {
-		fprintf(stderr, "oomcast replay: %s\n", err);
-		return -1;
-	}
-	rec_close_read(r);
-	return 0;
-}
-
-static int replay_files(struct replay *rp)
-{
-	const struct replay_opts *o = rp->o;
 	int i, worst = RF_OK, rc;
 
 	if (rp->timeline)
-		for (i = 0; i < o->nfiles; i++)
-			read_file(rp, o->files[i], 0);
-	for (i = 0; i < o->nfiles; i++) {
-		rc = read_file(rp, o->files[i], 1);
+		for (i = 0; i < n; i++)
+			read_file(rp, f[i].path, 0);
+	for (i = 0; i < n; i++) {
+		rc = read_file(rp, f[i].path, 1);
 		worst = rc > worst ? rc : worst;
 	}
 	return worst;
@@ -830,20 +912,32 @@ int replay_main(int argc, char **argv)
 {
 	struct replay_opts o = { .horizon = NAN, .min_samples = NAN, .clear_factor = NAN,
 				 .clear_hold = NAN };
+	static struct replay_file files[REPLAY_MAX_FILES];
 	struct replay rp = { .o = &o };
 	struct eng_params p;
 	char err[256];
-	int rc, status = 1;
+	int i, n = 0, unreadable = 0, rc, status = 1;
 
 	argp_parse(&replay_argp, argc, argv, 0, NULL, &o);
-	rp.timeline = o.svg != NULL;
-	rp.doc.file = o.files[0];
-	rp.doc.t_first = rp.doc.t_last = NAN;
-	if (read_header(o.files[0], &rp.doc.h))
+	for (i = 0; i < o.nfiles; i++) {
+		files[n] = (struct replay_file){ .path = o.files[i], .arg = i };
+		if (scan_file(&files[n]))
+			unreadable = 1;         /* said; the others still replay, exit 1 */
+		else
+			n++;
+	}
+	qsort(files, n, sizeof(files[0]), cmp_file_start);
+	if (!n || check_history(files, n, o.horizon))
 		return 1;
+	rp.timeline = o.svg != NULL;
+	rp.doc.file = files[0].path;
+	rp.doc.nfiles = n;
+	rp.doc.h = files[0].h;
+	rp.doc.t_first = rp.doc.t_last = NAN;
 	build_params(&o, &rp.doc.h, &p, &rp.doc.horizon);
 	eng_init(&rp.eng, &p, on_event, &rp);
-	rc = replay_files(&rp);
+	rc = replay_files(&rp, files, n);
+	rc = unreadable ? RF_BAD : rc;
 	fflush(stdout);
 	apply_filter(&rp);
 	if (o.summary)

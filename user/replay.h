@@ -75,7 +75,8 @@ struct replay_cg {
 
 struct replay_doc {
 	struct rec_header h;
-	const char *file;
+	const char *file;               /* the first in time */
+	int nfiles;
 	double horizon;
 	double t_first, t_last;         /* over the whole replay */
 	struct replay_cg *cgs;          /* in the order first announced */

@@ -548,19 +548,18 @@ static void test_writer_rejects_unknown_kind(void)
 
 /* A 100 MB cgroup filling at 4 MB/s from 20 MB, a second quiet cgroup, one leaking task, the
  * kill at the limit. */
-static void write_incident(const char *path, const char *options)
+static void write_incident_at(const char *path, const char *options, double t0, uint64_t max)
 {
 	static struct obs o;
 	struct rec_writer *w;
 	struct rec_header h;
 	char err[256];
-	double t0 = 1764081000.25;
 	int i;
 
 	header(&h);
 	snprintf(h.options, sizeof(h.options), "%s", options);
 	unlink(path);
-	if (rec_open_write(&w, path, &h, 0, err, sizeof(err))) {
+	if (rec_open_write(&w, path, &h, max, err, sizeof(err))) {
 		T_FAIL("%s", err);
 		return;
 	}
@@ -590,6 +589,11 @@ static void write_incident(const char *path, const char *options)
 	PUT(OBS_END, t0 + 23, 0);
 #undef PUT
 	rec_close_write(w);
+}
+
+static void write_incident(const char *path, const char *options)
+{
+	write_incident_at(path, options, 1764081000.25, 0);
 }
 
 /* Run `oomcast replay ARGS` in-process; stdout and stderr land in files. */
@@ -735,6 +739,54 @@ static void test_replay_damaged(void)
 	ASSERT_TRUE(strstr(slurp(err), "empty (0 bytes)") != NULL, slurp(err));
 }
 
+/* Several files replay as one history in time order, whatever order they are given in; the
+ * same file twice, files that overlap in time and files recorded at different horizons
+ * (without --horizon) are refused before anything is printed. */
+static void test_replay_files_in_time_order(void)
+{
+	const char *one = tpath("one.rec"), *rot = tpath("hist.rec"), *rot1 = tpath("hist.rec.1");
+	const char *out = tpath("out.txt"), *err = tpath("err.txt");
+	const char *opts = "oomcast run --horizon 20";
+	double t0 = 1764081000.25;
+	static char want[1 << 14];
+
+	write_incident_at(one, opts, t0, 0);
+	ASSERT_EQ(run_replay(out, err, (char *)one, "--json", NULL), 0, "one file");
+	snprintf(want, sizeof(want), "%s", slurp(out));
+	/* rotated once: hist.rec.1 holds the first ~60%, hist.rec the rest */
+	write_incident_at(rot, opts, t0, file_size(one) * 3 / 5);
+	ASSERT_TRUE(file_size(rot1) > 0, "rotated");
+	ASSERT_EQ(run_replay(out, err, (char *)rot1, (char *)rot, "--json", NULL), 0, "rot.1 rot");
+	ASSERT_STR(slurp(out), want, "FILE.1 FILE: the events of the whole record");
+	ASSERT_EQ(run_replay(out, err, (char *)rot, (char *)rot1, "--json", NULL), 0, "rot rot.1");
+	ASSERT_STR(slurp(out), want, "FILE FILE.1 (as rec* gives them): the same, in time order");
+
+	ASSERT_EQ(run_replay(out, err, (char *)one, (char *)one, "--json", NULL), 1, "same file");
+	ASSERT_STR(slurp(out), "", "nothing replayed");
+	ASSERT_TRUE(strstr(slurp(err), "same file") && strstr(slurp(err), one), slurp(err));
+
+	write_incident_at(tpath("two.rec"), opts, t0 + 10, 0);     /* a daemon running at once */
+	ASSERT_EQ(run_replay(out, err, (char *)tpath("two.rec"), (char *)one, NULL), 1, "overlap");
+	ASSERT_STR(slurp(out), "", "nothing replayed");
+	ASSERT_TRUE(strstr(slurp(err), "overlap") && strstr(slurp(err), one) &&
+		    strstr(slurp(err), tpath("two.rec")), slurp(err));
+
+	/* a later record given first: replayed after, and the span is positive */
+	write_incident_at(tpath("later.rec"), opts, t0 + 100, 0);
+	ASSERT_EQ(run_replay(out, err, (char *)tpath("later.rec"), (char *)one, "-q", "--summary",
+			     NULL), 0, "later record first");
+	ASSERT_TRUE(strstr(slurp(out), "(123.0 s)") && strstr(slurp(out), "and 1 later file"),
+		    slurp(out));
+
+	write_incident_at(tpath("h60.rec"), "oomcast run -H 60", t0 + 100, 0);
+	ASSERT_EQ(run_replay(out, err, (char *)one, (char *)tpath("h60.rec"), NULL), 1,
+		  "different recorded horizons");
+	ASSERT_TRUE(strstr(slurp(err), "--horizon") && strstr(slurp(err), "20 s"), slurp(err));
+	ASSERT_EQ(run_replay(out, err, (char *)one, (char *)tpath("h60.rec"), "-q", "--summary",
+			     "-H", "30", NULL), 0, "--horizon given: one horizon for both");
+	ASSERT_TRUE(strstr(slurp(out), "horizon 30 s") != NULL, slurp(out));
+}
+
 /* A daemon restarted on the same --record (systemd's Restart=on-failure) keeps the record of
  * what came before as FILE.1, replaces one that holds nothing, and never overwrites a file
  * that is not a record. */
@@ -812,6 +864,7 @@ int main(void)
 	RUN(test_replay_deterministic_and_options);
 	RUN(test_replay_damaged);
 	RUN(test_existing_record_kept);
+	RUN(test_replay_files_in_time_order);
 	{       /* removed whatever failed: the assertions say what went wrong */
 		char cmd[128];
 
