@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 #include "events.h"
 #include "replay.h"
+#include "run.h"
 #include "svg.h"
 
 #define REPLAY_MAX_FILES 16
@@ -46,8 +47,8 @@ static const struct argp_option replay_options[] = {
 	  "required when the files were recorded at different ones)", 0 },
 	{ "min-samples", OPT_MIN_SAMPLES, "N", 0, "Samples before any forecast (default 3)", 0 },
 	{ "clear-factor", OPT_CLEAR_FACTOR, "X", 0, "Clear when the ETA exceeds X times the "
-	  "horizon (default 2), or (1 + X) / 2 times it once the moment the forecast named has "
-	  "passed", 0 },
+	  "horizon (default 2, at least 1), or (1 + X) / 2 times it once the moment the "
+	  "forecast named has passed", 0 },
 	{ "clear-hold", OPT_CLEAR_HOLD, "SECONDS", 0, "... for this long (default 5)", 0 },
 	{ "summary", 's', NULL, 0, "After the events, an incident report per cgroup: peak, "
 	  "limit, growth, top tasks, victims, first forecast and its lead", 0 },
@@ -56,15 +57,6 @@ static const struct argp_option replay_options[] = {
 	{ "quiet", 'q', NULL, 0, "Do not print the events", 0 },
 	{ 0 }
 };
-
-static int parse_num(const char *s, double *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtod(s, &end);
-	return errno || end == s || *end || !isfinite(*out) || *out < 0 ? -1 : 0;
-}
 
 static error_t replay_parse(int key, char *arg, struct argp_state *state)
 {
@@ -82,13 +74,29 @@ static error_t replay_parse(int key, char *arg, struct argp_state *state)
 		o->only[o->nonly++] = arg;
 		break;
 	case 'H':
+		if (parse_seconds(arg, &o->horizon))
+			argp_error(state, "--horizon must be a positive number of seconds, not "
+				   "'%s'", arg);
+		break;
 	case OPT_MIN_SAMPLES:
+		if (parse_number(arg, &v) || v < 0)
+			argp_error(state, "--min-samples must be a number of samples, 0 or "
+				   "more, not '%s'", arg);
+		o->min_samples = v;
+		break;
 	case OPT_CLEAR_FACTOR:
+		/* below 1 the episode would clear while its ETA is still inside the horizon */
+		if (parse_number(arg, &v) || v < 1)
+			argp_error(state, "--clear-factor must be a number of at least 1 "
+				   "(clear when the ETA exceeds that many horizons), not '%s'",
+				   arg);
+		o->clear_factor = v;
+		break;
 	case OPT_CLEAR_HOLD:
-		if (parse_num(arg, &v) || (key == 'H' && v == 0))
-			argp_error(state, "'%s' is not a valid number here", arg);
-		*(key == 'H' ? &o->horizon : key == OPT_MIN_SAMPLES ? &o->min_samples
-		  : key == OPT_CLEAR_FACTOR ? &o->clear_factor : &o->clear_hold) = v;
+		if (parse_number(arg, &v) || v < 0)
+			argp_error(state, "--clear-hold must be a number of seconds, 0 or more, "
+				   "not '%s'", arg);
+		o->clear_hold = v;
 		break;
 	case ARGP_KEY_ARG:
 		if (o->nfiles == REPLAY_MAX_FILES)
@@ -140,7 +148,7 @@ static int recorded_horizon(const char *cmdline, double *out)
 			val = w + 2;
 		else
 			continue;
-		found = val && !parse_num(val, out) && *out > 0;
+		found = val && !parse_seconds(val, out);
 	}
 	return found ? 0 : -1;
 }

@@ -129,14 +129,24 @@ static const struct argp_option run_options[] = {
 	{ 0 }
 };
 
-static int parse_seconds(const char *s, double *out)
+int parse_number(const char *s, double *out)
 {
 	char *end;
 	double v;
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v <= 0)
+	if (errno || end == s || *end || !isfinite(v))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int parse_seconds(const char *s, double *out)
+{
+	double v;
+
+	if (parse_number(s, &v) || v <= 0)
 		return -EINVAL;
 	*out = v;
 	return 0;

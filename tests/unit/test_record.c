@@ -597,16 +597,13 @@ static void write_incident(const char *path, const char *options)
 }
 
 /* Run `oomcast replay ARGS` in-process; stdout and stderr land in files. */
-static int run_replay(const char *out, const char *errf, ...)
+static int run_replay_v(const char *out, const char *errf, va_list ap)
 {
 	char *argv[16] = { "replay" };
 	int argc = 1, rc, o1, o2, fo, fe;
-	va_list ap;
 
-	va_start(ap, errf);
 	while (argc < 15 && (argv[argc] = va_arg(ap, char *)))
 		argc++;
-	va_end(ap);
 	fflush(stdout);
 	fflush(stderr);
 	o1 = dup(1), o2 = dup(2);
@@ -619,6 +616,36 @@ static int run_replay(const char *out, const char *errf, ...)
 	dup2(o1, 1), dup2(o2, 2);
 	close(fo), close(fe), close(o1), close(o2);
 	return rc;
+}
+
+static int run_replay(const char *out, const char *errf, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, errf);
+	rc = run_replay_v(out, errf, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* The same in a child, for what exits (argp's errors): its exit status. */
+static int run_replay_exit(const char *out, const char *errf, ...)
+{
+	va_list ap;
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		va_start(ap, errf);
+		_exit(run_replay_v(out, errf, ap));
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
 }
 
 static char *slurp(const char *path)
@@ -787,6 +814,31 @@ static void test_replay_files_in_time_order(void)
 	ASSERT_TRUE(strstr(slurp(out), "horizon 30 s") != NULL, slurp(out));
 }
 
+/* Bad option values are named with their rule, as `run` names its own. */
+static void test_replay_option_messages(void)
+{
+	const char *rec = tpath("opts.rec"), *out = tpath("out.txt"), *err = tpath("err.txt");
+
+	write_incident(rec, "");
+	ASSERT_TRUE(run_replay_exit(out, err, (char *)rec, "-H", "0", NULL) > 0, "-H 0 refused");
+	ASSERT_TRUE(strstr(slurp(err), "--horizon must be a positive number of seconds, not '0'")
+		    != NULL, slurp(err));
+	ASSERT_TRUE(run_replay_exit(out, err, (char *)rec, "--clear-factor", "0.5", NULL) > 0,
+		    "--clear-factor 0.5 refused");
+	ASSERT_TRUE(strstr(slurp(err), "--clear-factor must be a number of at least 1") &&
+		    strstr(slurp(err), "'0.5'"), slurp(err));
+	ASSERT_EQ(run_replay_exit(out, err, (char *)rec, "-q", "--clear-factor", "1", NULL), 0,
+		  "--clear-factor 1 taken");
+	ASSERT_TRUE(run_replay_exit(out, err, (char *)rec, "--clear-hold", "-1", NULL) > 0,
+		    "--clear-hold -1 refused");
+	ASSERT_TRUE(strstr(slurp(err), "--clear-hold must be a number of seconds") != NULL,
+		    slurp(err));
+	ASSERT_TRUE(run_replay_exit(out, err, (char *)rec, "--min-samples", "x", NULL) > 0,
+		    "--min-samples x refused");
+	ASSERT_TRUE(strstr(slurp(err), "--min-samples must be a number of samples") != NULL,
+		    slurp(err));
+}
+
 /* A daemon restarted on the same --record (systemd's Restart=on-failure) keeps the record of
  * what came before as FILE.1, replaces one that holds nothing, and never overwrites a file
  * that is not a record. */
@@ -865,6 +917,7 @@ int main(void)
 	RUN(test_replay_damaged);
 	RUN(test_existing_record_kept);
 	RUN(test_replay_files_in_time_order);
+	RUN(test_replay_option_messages);
 	{       /* removed whatever failed: the assertions say what went wrong */
 		char cmd[128];
 
