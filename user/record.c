@@ -1019,6 +1019,7 @@ int rec_open_read(struct rec_reader **rp, const char *path, struct rec_header *h
 		  char *err, size_t errlen)
 {
 	struct rec_reader *r = calloc(1, sizeof(*r));
+	struct stat st;
 	int rc = -ENOMEM;
 
 	*rp = NULL;
@@ -1031,6 +1032,13 @@ int rec_open_read(struct rec_reader **rp, const char *path, struct rec_header *h
 	if (!r->f) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot open the record %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	/* fopen takes a directory; its reads fail, which would look like an empty file */
+	if (!fstat(fileno(r->f), &st) && S_ISDIR(st.st_mode)) {
+		rc = -EISDIR;
+		snprintf(err, errlen, "cannot open the record %s: it is a directory, not a file",
+			 path);
 		goto fail;
 	}
 	rc = -EBADMSG;

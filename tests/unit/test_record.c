@@ -440,6 +440,11 @@ static void test_bad_files(void)
 	ASSERT_EQ(st, -2, "missing: open fails");
 	ASSERT_TRUE(strstr(msg, "missing.rec") && strstr(msg, "No such file"), msg);
 
+	mkdir(tpath("dir.rec"), 0700);
+	read_file(tpath("dir.rec"), out, NOBS, &st, msg, sizeof(msg), NULL);
+	ASSERT_EQ(st, -2, "directory: open fails");
+	ASSERT_TRUE(strstr(msg, "dir.rec") && strstr(msg, "is a directory"), msg);
+
 	write_bytes(tpath("empty.rec"), "", 0);
 	read_file(tpath("empty.rec"), out, NOBS, &st, msg, sizeof(msg), NULL);
 	ASSERT_EQ(st, -2, "empty: open fails");
@@ -764,6 +769,9 @@ static void test_replay_damaged(void)
 	write_bytes(tpath("empty.rec"), "", 0);
 	ASSERT_EQ(run_replay(out, err, (char *)tpath("empty.rec"), NULL), 1, "empty: exit 1");
 	ASSERT_TRUE(strstr(slurp(err), "empty (0 bytes)") != NULL, slurp(err));
+	mkdir(tpath("dir-inc.rec"), 0700);
+	ASSERT_EQ(run_replay(out, err, (char *)tpath("dir-inc.rec"), NULL), 1, "directory: exit 1");
+	ASSERT_TRUE(strstr(slurp(err), "is a directory") != NULL, slurp(err));
 }
 
 /* Several files replay as one history in time order, whatever order they are given in; the
