@@ -53,7 +53,8 @@ static const struct argp_option replay_options[] = {
 	{ "summary", 's', NULL, 0, "After the events, an incident report per cgroup: peak, "
 	  "limit, growth, top tasks, victims, first forecast and its lead", 0 },
 	{ "svg", OPT_SVG, "OUT.svg", 0, "Draw a timeline per cgroup into OUT.svg", 0 },
-	{ "cgroup", 'c', "DIR", 0, "Only this cgroup in the output (repeatable)", 0 },
+	{ "cgroup", 'c', "DIR", 0, "Only this cgroup in the output (repeatable; a warning "
+	  "when the record has no such cgroup)", 0 },
 	{ "quiet", 'q', NULL, 0, "Do not print the events", 0 },
 	{ 0 }
 };
@@ -900,6 +901,31 @@ static void free_doc(struct replay_doc *d)
 	d->cgs = NULL;
 }
 
+/* A --cgroup that names no cgroup of the record leaves only ready and stop, which reads as
+ * "nothing happened": say so, with the record's own paths to compare against. */
+static void warn_unmatched(const struct replay *rp)
+{
+	const struct replay_cg *c;
+	int i, k;
+
+	for (i = 0; i < rp->o->nonly; i++) {
+		for (c = rp->doc.cgs; c && strcmp(c->path, rp->o->only[i]); c = c->next)
+			;
+		if (c)
+			continue;
+		fprintf(stderr, "oomcast replay: warning: --cgroup %s matches no cgroup in the "
+			"record", rp->o->only[i]);
+		for (c = rp->doc.cgs, k = 0; c && k < 3; c = c->next, k++)
+			fprintf(stderr, "%s%s", k ? ", " : " (it has ", c->path);
+		if (!rp->doc.ncgs)
+			fprintf(stderr, " (it has none)\n");
+		else if (rp->doc.ncgs > 3)
+			fprintf(stderr, ", ... %d in all)\n", rp->doc.ncgs);
+		else
+			fprintf(stderr, ")\n");
+	}
+}
+
 /* Leave out of the outputs the cgroups --cgroup did not name. */
 static void apply_filter(struct replay *rp)
 {
@@ -947,6 +973,7 @@ int replay_main(int argc, char **argv)
 	rc = replay_files(&rp, files, n);
 	rc = unreadable ? RF_BAD : rc;
 	fflush(stdout);
+	warn_unmatched(&rp);
 	apply_filter(&rp);
 	if (o.summary)
 		replay_summary(stdout, &rp.doc, o.json);

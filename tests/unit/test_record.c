@@ -738,6 +738,12 @@ static void test_replay_deterministic_and_options(void)
 	s = slurp(tpath("d.txt"));
 	ASSERT_TRUE(!strstr(s, "\"event\":\"forecast\"") && !strstr(s, "memory/app"), "filtered");
 	ASSERT_TRUE(strstr(s, "\"cgroup\":\"/sys/fs/cgroup/memory/quiet\"") != NULL, "quiet summary");
+	ASSERT_STR(slurp(err), "", "a --cgroup in the record: no warning");
+	ASSERT_EQ(run_replay(tpath("e.txt"), err, (char *)rec, "--cgroup",
+			     "/sys/fs/cgroup/memory/ap", NULL), 0, "no such --cgroup: exit 0");
+	ASSERT_TRUE(strstr(slurp(err), "warning: --cgroup /sys/fs/cgroup/memory/ap matches no "
+			   "cgroup in the record (it has /sys/fs/cgroup/memory/app, ") != NULL,
+		    slurp(err));
 }
 
 static void test_replay_damaged(void)
