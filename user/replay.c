@@ -210,7 +210,7 @@ static struct replay_cg *cg_add(struct replay_doc *d, const struct obs *o)
 	c->t0 = INFINITY;
 	c->t1 = -INFINITY;
 	c->first_t = c->first_forecast_t = c->first_kill_t = c->first_stall_t = NAN;
-	c->first_forecast_eta = c->peak_growth = NAN;
+	c->first_forecast_eta = c->peak_growth = c->peak_growth_span = NAN;
 	for (pp = &d->cgs; *pp; pp = &(*pp)->next)
 		;
 	*pp = c;        /* in the order first announced */
@@ -248,10 +248,12 @@ static int bucket_of(const struct replay_cg *c, double t)
 	return b < 0 ? 0 : b >= REPLAY_BUCKETS ? REPLAY_BUCKETS - 1 : (int)b;
 }
 
-/* Least-squares slope of usage over the recent samples within the window before t. */
-static double growth_before(const struct replay_cg *c, double t)
+/* Least-squares slope of usage over the recent samples within the window before t, and in
+ * *span how far back they reach: less than the window in a short record, or where the
+ * ring's REPLAY_RING samples come faster than one a second. */
+static double growth_before(const struct replay_cg *c, double t, double *span)
 {
-	double n = 0, st = 0, su = 0, stt = 0, stu = 0;
+	double n = 0, st = 0, su = 0, stt = 0, stu = 0, first = 0;
 	int i, k = c->nring < REPLAY_RING ? c->nring : REPLAY_RING;
 
 	for (i = 0; i < k; i++) {
@@ -260,9 +262,12 @@ static double growth_before(const struct replay_cg *c, double t)
 		if (x < -REPLAY_GROWTH_WINDOW || x > 0)
 			continue;
 		n++, st += x, su += y, stt += x * x, stu += x * y;
+		first = fmin(first, x);
 	}
+	*span = NAN;
 	if (n < 2 || n * stt - st * st <= 0)
 		return NAN;
+	*span = -first;
 	return (n * stu - st * su) / (n * stt - st * st);
 }
 
@@ -290,7 +295,7 @@ static void on_sample(struct replay *rp, struct replay_cg *c, const struct obs *
 		c->peak_t = o->t;
 		c->peak_limit = s->limit;
 		c->peak_reclaimable = s->reclaimable;
-		c->peak_growth = growth_before(c, o->t);
+		c->peak_growth = growth_before(c, o->t, &c->peak_growth_span);
 	}
 	if (!c->buckets)
 		return;
@@ -594,9 +599,9 @@ static void text_cgroup(FILE *f, const struct replay_cg *c)
 			human((double)c->peak_swap, a, sizeof(a)),
 			human((double)c->peak_swap_limit, b, sizeof(b)));
 	if (isfinite(c->peak_growth))
-		fprintf(f, "  %-11s %s%s/s over the %.0f s before the peak\n", "growth",
+		fprintf(f, "  %-11s %s%s/s over the %.*f s before the peak\n", "growth",
 			c->peak_growth >= 0 ? "+" : "", human(c->peak_growth, a, sizeof(a)),
-			REPLAY_GROWTH_WINDOW);
+			c->peak_growth_span < 10 ? 1 : 0, c->peak_growth_span);
 	if (c->nforecasts)
 		fprintf(f, "  %-11s first at %s, ETA %.1f s (%s); %d forecast%s, %d clear%s\n",
 			"forecast", clock_str(c->first_forecast_t, a, sizeof(a)), c->first_forecast_eta,
@@ -719,6 +724,7 @@ static void json_cgroup(FILE *f, const struct replay_cg *c)
 		PUT("swap_limit_bytes", json_object_new_uint64(c->peak_swap_limit));
 	}
 	PUT("growth_bytes_per_second", jdouble(c->peak_growth));
+	PUT("growth_seconds", jdouble(c->peak_growth_span));
 	PUT("forecasts", json_object_new_int(c->nforecasts));
 	PUT("clears", json_object_new_int(c->nclears));
 	PUT("oom_kills", json_object_new_int(c->nkills));

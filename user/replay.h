@@ -58,6 +58,7 @@ struct replay_cg {
 	uint64_t peak_swap, peak_swap_limit;    /* the most swap held, and what could be then */
 	int seen_swap;                          /* a sample had swap or a swap limit */
 	double peak_t, peak_growth;     /* bytes/s over REPLAY_GROWTH_WINDOW before the peak */
+	double peak_growth_span;        /* ... the seconds of samples it was taken over */
 	double first_forecast_t, first_forecast_eta, first_kill_t, first_stall_t;
 	char first_method[16];
 	int nforecasts, nclears, nkills, nstalls;

@@ -698,6 +698,9 @@ static void test_replay_incident(void)
 				 "\"peak_usage_bytes\":"), 100000000, "peak usage");
 	ASSERT_RANGE(json_num_after(s, "\"cgroup\":\"/sys/fs/cgroup/memory/app\",\"cgroup_id\":11,\"first",
 				    "\"growth_bytes_per_second\":"), 3.99e6, 4.01e6, "growth");
+	/* the record is 23 s long: the slope is over the 20 s of samples before the peak */
+	ASSERT_EQ(json_num_after(s, "\"cgroup\":\"/sys/fs/cgroup/memory/app\",\"cgroup_id\":11,\"first",
+				 "\"growth_seconds\":"), 20, "growth span");
 	ASSERT_TRUE(strstr(s, "\"top_tasks\":[{\"pid\":777,\"comm\":\"hog\",\"growth_bytes\":80000000") != NULL,
 		    "top task by growth");
 	ASSERT_TRUE(strstr(s, "\"victims\":[{\"time\":1764081021.75,\"pid\":777,\"comm\":\"hog\"") != NULL,
@@ -733,6 +736,9 @@ static void test_replay_deterministic_and_options(void)
 	eta5 = json_num_after(s, "\"event\":\"forecast\"", "\"eta_seconds\":");
 	ASSERT_RANGE(eta5, 0, 5.001, "--horizon 5 at replay");
 	ASSERT_TRUE(eta20 > eta5, "the recorded horizon (20) forecasts earlier");
+	run_replay(tpath("t.txt"), err, (char *)rec, "-q", "--summary", NULL);
+	ASSERT_TRUE(strstr(slurp(tpath("t.txt")), "growth      +3.8 MiB/s over the 20 s before the "
+			   "peak\n") != NULL, slurp(tpath("t.txt")));
 	run_replay(tpath("d.txt"), err, (char *)rec, "--json", "-q", "--summary", "--cgroup",
 		   "/sys/fs/cgroup/memory/quiet", NULL);
 	s = slurp(tpath("d.txt"));
