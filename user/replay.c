@@ -770,6 +770,7 @@ struct replay_file {
 	double start;           /* its first observation, a rotation's re-announcements aside */
 	double end;             /* its last observation */
 	double horizon;         /* recorded in it, else the default */
+	int ready;              /* it has a READY: a daemon's start, not a rotation's sequel */
 };
 
 /* Pass zero: the file's header and span. A file that cannot be opened is said here, once. */
@@ -792,6 +793,7 @@ static int scan_file(struct replay_file *f)
 		if (isnan(f->start) && o.kind != OBS_CGROUP_ADD)
 			f->start = o.t;
 		f->end = o.t;
+		f->ready |= o.kind == OBS_READY;
 	}
 	if (isnan(f->start))
 		f->start = f->h.start_time;
@@ -882,7 +884,8 @@ static int read_file(struct replay *rp, const char *path, int pass2)
 	return rc;
 }
 
-static int replay_files(struct replay *rp, const struct replay_file *f, int n)
+static int replay_files(struct replay *rp, const struct replay_file *f, int n,
+			const struct eng_params *p)
 {
 	int i, worst = RF_OK, rc;
 
@@ -890,6 +893,13 @@ static int replay_files(struct replay *rp, const struct replay_file *f, int n)
 		for (i = 0; i < n; i++)
 			read_file(rp, f[i].path, 0);
 	for (i = 0; i < n; i++) {
+		/* A file with a READY is a restarted daemon's (a rotation does not repeat it):
+		 * that daemon began with no history, and so does its replay, so its events are
+		 * the ones it printed. The incident model runs on across the restart. */
+		if (i && f[i].ready) {
+			eng_free(&rp->eng);
+			eng_init(&rp->eng, p, on_event, rp);
+		}
 		rc = read_file(rp, f[i].path, 1);
 		worst = rc > worst ? rc : worst;
 	}
@@ -976,7 +986,7 @@ int replay_main(int argc, char **argv)
 	rp.doc.t_first = rp.doc.t_last = NAN;
 	build_params(&o, &rp.doc.h, &p, &rp.doc.horizon);
 	eng_init(&rp.eng, &p, on_event, &rp);
-	rc = replay_files(&rp, files, n);
+	rc = replay_files(&rp, files, n, &p);
 	rc = unreadable ? RF_BAD : rc;
 	fflush(stdout);
 	warn_unmatched(&rp);

@@ -825,6 +825,15 @@ static void test_replay_files_in_time_order(void)
 	ASSERT_TRUE(strstr(slurp(out), "(123.0 s)") && strstr(slurp(out), "and 1 later file"),
 		    slurp(out));
 
+	/* a restart: the later daemon started afresh, and so does its part of the replay */
+	ASSERT_EQ(run_replay(out, err, (char *)one, "--json", NULL), 0, "first session");
+	snprintf(want, sizeof(want), "%s", slurp(out));
+	ASSERT_EQ(run_replay(out, err, (char *)tpath("later.rec"), "--json", NULL), 0, "second");
+	snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s", slurp(out));
+	ASSERT_EQ(run_replay(out, err, (char *)one, (char *)tpath("later.rec"), "--json", NULL), 0,
+		  "both sessions");
+	ASSERT_STR(slurp(out), want, "a restart: each session's own events");
+
 	write_incident_at(tpath("h60.rec"), "oomcast run -H 60", t0 + 100, 0);
 	ASSERT_EQ(run_replay(out, err, (char *)one, (char *)tpath("h60.rec"), NULL), 1,
 		  "different recorded horizons");
