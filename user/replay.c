@@ -172,6 +172,16 @@ static void build_params(const struct replay_opts *o, const struct rec_header *h
 
 /* ---------------- the incident model ---------------- */
 
+/* A --cgroup as typed (a shell's completion adds a slash) against a recorded path (none). */
+static int same_cgroup(const char *want, const char *path)
+{
+	size_t n = strlen(want);
+
+	while (n > 1 && want[n - 1] == '/')
+		n--;
+	return strlen(path) == n && !strncmp(want, path, n);
+}
+
 static int selected(const struct replay_opts *o, const char *path)
 {
 	int i;
@@ -179,7 +189,7 @@ static int selected(const struct replay_opts *o, const char *path)
 	if (!o->nonly || !path)
 		return 1;
 	for (i = 0; i < o->nonly; i++)
-		if (!strcmp(o->only[i], path))
+		if (same_cgroup(o->only[i], path))
 			return 1;
 	return 0;
 }
@@ -925,7 +935,7 @@ static void warn_unmatched(const struct replay *rp)
 	int i, k;
 
 	for (i = 0; i < rp->o->nonly; i++) {
-		for (c = rp->doc.cgs; c && strcmp(c->path, rp->o->only[i]); c = c->next)
+		for (c = rp->doc.cgs; c && !same_cgroup(rp->o->only[i], c->path); c = c->next)
 			;
 		if (c)
 			continue;

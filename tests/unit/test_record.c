@@ -745,6 +745,13 @@ static void test_replay_deterministic_and_options(void)
 	ASSERT_TRUE(!strstr(s, "\"event\":\"forecast\"") && !strstr(s, "memory/app"), "filtered");
 	ASSERT_TRUE(strstr(s, "\"cgroup\":\"/sys/fs/cgroup/memory/quiet\"") != NULL, "quiet summary");
 	ASSERT_STR(slurp(err), "", "a --cgroup in the record: no warning");
+	run_replay(tpath("d2.txt"), err, (char *)rec, "--json", "-q", "--summary", "--cgroup",
+		   "/sys/fs/cgroup/memory/quiet/", NULL);
+	ASSERT_STR(slurp(err), "", "a trailing slash: no warning");
+	s = strdup(slurp(tpath("d.txt")));
+	ASSERT_TRUE(s && strstr(s, "memory/quiet") && !strcmp(slurp(tpath("d2.txt")), s),
+		    "a trailing slash selects the same cgroup");
+	free(s);
 	ASSERT_EQ(run_replay(tpath("e.txt"), err, (char *)rec, "--cgroup",
 			     "/sys/fs/cgroup/memory/ap", NULL), 0, "no such --cgroup: exit 0");
 	ASSERT_TRUE(strstr(slurp(err), "warning: --cgroup /sys/fs/cgroup/memory/ap matches no "
