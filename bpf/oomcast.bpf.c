@@ -17,6 +17,7 @@ const volatile __u32 page_shift = 12;
 const volatile __u64 summary_gap_ns = 100000000ULL;  /* per-cgroup SUMMARY at most 10/s */
 const volatile __u64 trip_gap_ns = 50000000ULL;      /* per-cgroup TRIP at most 20/s */
 const volatile __u64 reclaim_gap_ns = 100000000ULL;  /* per-cgroup RECLAIM at most 10/s */
+const volatile bool memory_v1 = false;  /* the memory controller is on the v1 hierarchy */
 const volatile __u64 rate_window_ns = 250000000ULL;  /* rate is measured over >= 250 ms */
 
 /* The early filter (see OC_FILTER_BITS), written by userspace through the skeleton's mmap
@@ -376,18 +377,31 @@ int BPF_PROG(oc_memcg_reclaim)
 	return 0;
 }
 
-/* The memcg the OOM killer acts for is at its limit: the charge that failed was at most a
- * batch of pages (a large folio that cannot be charged falls back to base pages instead),
- * and the per-CPU stocks were drained before the kill. Another task may free a little
- * meanwhile: within a batch and 1% of the limit counts (the engine's "at the limit" too).
- * No limit is PAGE_COUNTER_MAX: never within that. */
+/* A page counter within reach of its max: the charge that failed was at most a batch of
+ * pages (a large folio that cannot be charged falls back to base pages instead, it does
+ * not OOM), and the per-CPU stocks were drained before the kill; another task may free a
+ * little meanwhile: two batches. Not a share of the limit: a container whose JVM sits at
+ * 99% of its own 8 GiB (80 MiB under it) is not at its limit when its pod's is met. No
+ * limit is PAGE_COUNTER_MAX: never within reach. */
+static __always_inline bool counter_full(__u64 usage, __u64 max)
+{
+	return usage + 2 * OC_CHARGE_BATCH >= max;
+}
+
+/* The memcg the OOM killer acts for is at its limit: memory, or on v1 memory plus swap
+ * (memsw: Docker's --memory-swap; memory is then under its own max by what was swapped).
+ * On v2 that union holds the swap counter, whose max (0 in a pod without swap) says
+ * nothing of an OOM. */
 static __always_inline bool css_at_limit(struct cgroup_subsys_state *css)
 {
 	struct mem_cgroup *memcg = (void *)css - bpf_core_field_offset(struct mem_cgroup, css);
-	__u64 usage = BPF_CORE_READ(memcg, memory.usage.counter);
-	__u64 max = BPF_CORE_READ(memcg, memory.max);
 
-	return usage + max / 100 + OC_CHARGE_BATCH >= max;
+	if (counter_full(BPF_CORE_READ(memcg, memory.usage.counter),
+			 BPF_CORE_READ(memcg, memory.max)))
+		return true;
+	return memory_v1 && bpf_core_field_exists(memcg->memsw) &&
+	       counter_full(BPF_CORE_READ(memcg, memsw.usage.counter),
+			    BPF_CORE_READ(memcg, memsw.max));
 }
 
 /* Victim: the nearest watched cgroup of `css` that is at its limit, the one whose limit the
@@ -395,7 +409,7 @@ static __always_inline bool css_at_limit(struct cgroup_subsys_state *css)
  * the nearest watched (a system-wide OOM, or a limit nobody watches); else its own memcg. */
 static __always_inline void emit_victim(struct cgroup_subsys_state *css, __u32 pid,
 					__s32 adj, __u64 rss_pages, const char *comm_src,
-					bool comm_kernel)
+					bool comm_kernel, bool css_is_victims)
 {
 	__u64 now = bpf_ktime_get_ns(), id, own = 0, hit = 0, near = 0;
 	struct cgroup_subsys_state *hit_css = css, *near_css = css;
@@ -430,7 +444,7 @@ static __always_inline void emit_victim(struct cgroup_subsys_state *css, __u32 p
 		return;
 	r->cgroup_id = hit ? hit : own;
 	r->usage_bytes = hit_css ? css_usage_bytes(hit_css) : 0;
-	r->a = own;
+	r->a = css_is_victims ? own : 0;
 	r->b = rss_pages;
 	r->pid = pid;
 	r->oom_score_adj = adj;
@@ -450,7 +464,7 @@ int BPF_PROG(oc_victim_btf, struct task_struct *victim)
 	if (mm)
 		rss = oc_mm_rss(mm, 0) + oc_mm_rss(mm, 1) + oc_mm_rss(mm, 3);
 	emit_victim(task_memcg_css(victim), BPF_CORE_READ(victim, tgid),
-		    BPF_CORE_READ(victim, signal, oom_score_adj), rss, victim->comm, true);
+		    BPF_CORE_READ(victim, signal, oom_score_adj), rss, victim->comm, true, true);
 	return 0;
 }
 
@@ -464,7 +478,11 @@ int oc_victim_tp(struct trace_event_raw_mark_victim *ctx)
 
 	if (bpf_core_field_exists(ctx->oom_score_adj))
 		adj = BPF_CORE_READ(ctx, oom_score_adj);
-	emit_victim(task_memcg_css(task), BPF_CORE_READ(ctx, pid), adj, 0, NULL, false);
+	/* The current task is the one whose charge failed, in the memcg that OOMs or below
+	 * it: the walk finds the cgroup at its limit from there as well. It is the victim's
+	 * own memcg only if it is the victim. */
+	emit_victim(task_memcg_css(task), BPF_CORE_READ(ctx, pid), adj, 0, NULL, false,
+		    (__u32)(bpf_get_current_pid_tgid() >> 32) == (__u32)BPF_CORE_READ(ctx, pid));
 	return 0;
 }
 

@@ -93,7 +93,9 @@ enum oc_rec_type {
  *   TRIP      cgroup_id, usage_bytes, a = trip_bytes,  b = rate_bps
  *   VICTIM    cgroup_id (nearest watched at its limit, else nearest watched, else the
  *             victim's own memcg), usage_bytes (of cgroup_id),
- *             a = victim's own memcg id, b = victim's RSS in pages, pid/comm/oom_score_adj
+ *             a = victim's own memcg id (0 if not known: before Linux 6.8, unless the
+ *             victim was the task whose charge failed), b = victim's RSS in pages,
+ *             pid/comm/oom_score_adj
  *   RECLAIM   cgroup_id, usage_bytes, a = reclaim_count
  *   SCORE_ADJ cgroup_id (task's memcg), pid/comm/oom_score_adj */
 struct oc_rec {

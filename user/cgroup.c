@@ -937,6 +937,20 @@ cleanup:
 	return n;
 }
 
+static int memory_on(const struct cg_mount *m, void *arg)
+{
+	*(int *)arg = m->version == CG_V1 ? 1 : 2;
+	return 1;
+}
+
+int cg_memory_version(void)
+{
+	int v = 0;
+
+	for_each_memory_mount(memory_on, &v);
+	return v;
+}
+
 static int first_mount(const struct cg_mount *m, void *arg)
 {
 	snprintf(arg, CG_PATH_MAX, "%s", m->path);

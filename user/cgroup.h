@@ -91,6 +91,10 @@ int cg_discover(cg_visit_fn fn, void *arg);
 typedef int (*cg_known_fn)(uint64_t id, void *arg);
 int cg_discover_known(cg_visit_fn fn, cg_known_fn known, void *arg);
 
+/* Where the memory controller is: 1 (the v1 memory hierarchy), 2 (cgroup v2), 0 (nowhere
+ * mounted). The kernel binds it to one hierarchy at a time. */
+int cg_memory_version(void);
+
 /* The pids in the cgroup (cgroup.procs), up to max. Returns how many, or -errno. */
 int cg_pids(const struct cg_info *cg, pid_t *pids, size_t max);
 

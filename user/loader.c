@@ -194,6 +194,7 @@ static int open_skel(struct loader *l, const struct ld_opts *o, const struct btf
 		return -errno ? -errno : -EINVAL;
 	l->skel->rodata->sample_bytes = o->sample_bytes;
 	l->skel->rodata->page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
+	l->skel->rodata->memory_v1 = o->memory_v1;
 	if (o->ring_bytes)
 		bpf_map__set_max_entries(l->skel->maps.events, o->ring_bytes);
 	bpf_map__set_max_entries(l->skel->maps.cpu_acc, l->ncpus);

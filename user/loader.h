@@ -18,6 +18,7 @@ struct ld_opts {
 	int verbose;
 	const char *pin_dir;            /* NULL: do not pin */
 	uint32_t ring_bytes;            /* ring buffer size, a power of two >= page; 0: 1 MiB */
+	int memory_v1;                  /* the memory controller is on the v1 hierarchy */
 };
 
 #define LD_MAX_HOOKS 12

@@ -332,7 +332,7 @@ static void mx_log(void *arg, const char *fmt, va_list ap)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	n = strcspn(line, "\n");
 	line[n] = '\0';
-	if (m->started)
+	if (__atomic_load_n(&m->started, __ATOMIC_ACQUIRE))
 		fprintf(stderr, "oomcast: metrics server: %s\n", line);
 	else
 		snprintf(m->why, sizeof(m->why), "%s", line);
@@ -436,7 +436,7 @@ int mx_start(struct mx_server **out, const char *host, uint16_t port, char *err,
 		ret = -EADDRNOTAVAIL;
 		goto fail;
 	}
-	m->started = 1;
+	__atomic_store_n(&m->started, 1, __ATOMIC_RELEASE);    /* read by the server's thread */
 	info = MHD_get_daemon_info(m->d, MHD_DAEMON_INFO_BIND_PORT);
 	m->port = info && info->port ? info->port : port;
 	freeaddrinfo(ai);

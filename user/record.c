@@ -737,8 +737,10 @@ int rec_write(struct rec_writer *w, const struct obs *o)
 }
 
 /* Does the record at path hold anything to replay? Announcements, ready and stop alone do
- * not: that is what a daemon that failed at start leaves. Damage before the first
- * observation counts as content: what it hides cannot be judged, so it is kept. */
+ * not: that is what a daemon that failed at start leaves, and so does a torn header (one
+ * killed in its first write, a full disk): nothing in it can be replayed, and it must not
+ * push the incident out of path.1. Damage after a whole header counts as content: what it
+ * hides cannot be judged, so it is kept. */
 static int has_content(const char *path)
 {
 	static struct obs o;    /* its 4 KiB path union stays off the stack */
@@ -748,7 +750,7 @@ static int has_content(const char *path)
 	int rc;
 
 	if (rec_open_read(&r, path, &h, err, sizeof(err)))
-		return 1;
+		return 0;
 	while ((rc = rec_next(r, &o)) == 1)
 		if (o.kind != OBS_READY && o.kind != OBS_CGROUP_ADD && o.kind != OBS_CGROUP_DEL &&
 		    o.kind != OBS_END)

@@ -799,10 +799,12 @@ static int scan_file(struct replay_file *f)
 		f->dev = st.st_dev, f->ino = st.st_ino;
 	f->start = f->end = NAN;
 	while (rec_next(r, &o) == 1) {
-		/* a rotated file re-announces its cgroups with their original, older, times */
-		if (isnan(f->start) && o.kind != OBS_CGROUP_ADD)
-			f->start = o.t;
-		f->end = o.t;
+		/* a rotated file re-announces its cgroups with their original, older, times;
+		 * the rest are not strictly in time order either (a task's observation carries
+		 * its last activity, kernel records drained after polls their own times) */
+		if (o.kind != OBS_CGROUP_ADD)
+			f->start = isnan(f->start) ? o.t : fmin(f->start, o.t);
+		f->end = isnan(f->end) ? o.t : fmax(f->end, o.t);
 		f->ready |= o.kind == OBS_READY;
 	}
 	if (isnan(f->start))
@@ -823,6 +825,8 @@ static int cmp_file_start(const void *a, const void *b)
 	return x->arg - y->arg;
 }
 
+#define REPLAY_SEQUEL_SLACK 2.0      /* seconds */
+
 /* Files in time order are one history only if none starts before the one before it ended:
  * the same file twice, or the records of two daemons that ran at once, would replay each
  * sample twice and invent kills. Without --horizon the files must agree on the recorded
@@ -840,8 +844,12 @@ static int check_history(const struct replay_file *f, int n, double horizon)
 					"it once\n", f[i].path, f[j].path);
 				return -1;
 			}
+	/* A rotation's sequel (no READY of its own) starts where its file filled, and the
+	 * observation that filled it may be up to a second older than the last one before
+	 * (see scan_file): REPLAY_SEQUEL_SLACK of overlap is one history. A daemon's own
+	 * start (READY) comes after whatever the daemon before it recorded. */
 	for (i = 1; i < n; i++)
-		if (f[i].start < f[i - 1].end) {
+		if (f[i].start < f[i - 1].end - (f[i].ready ? 0 : REPLAY_SEQUEL_SLACK)) {
 			fprintf(stderr, "oomcast replay: %s (%s to %s) and %s (from %s) overlap in "
 				"time: they are not one history (two daemons recording at once?); "
 				"replay each on its own\n", f[i - 1].path,

@@ -973,6 +973,22 @@ static void recheck_explicit(struct daemon *d)
 	}
 }
 
+/* SIGHUP (the terminal closed) stops the daemon cleanly, unless it was started to outlive
+ * its terminal (nohup: SIGHUP ignored). A blocked signal is never treated as ignored, so
+ * blocking it for the signalfd would undo nohup: look first. The answer is kept, as the
+ * signalfd's own mask blocks the signal once asked. */
+static int hup_stops(void)
+{
+	static int known, stops;
+	struct sigaction old;
+
+	if (!known) {
+		known = 1;
+		stops = sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN;
+	}
+	return stops;
+}
+
 static int make_fds(int *epfd, int *tfd, int *sfd, double interval)
 {
 	struct itimerspec its = { 0 };
@@ -982,7 +998,8 @@ static int make_fds(int *epfd, int *tfd, int *sfd, double interval)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);       /* its terminal closed: stop as cleanly as on TERM */
+	if (hup_stops())
+		sigaddset(&mask, SIGHUP);       /* its terminal closed: stop as cleanly as on TERM */
 	*sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	*tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	*epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -1128,7 +1145,8 @@ int run_main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
+	if (hup_stops())
+		sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -1152,7 +1170,7 @@ int run_main(int argc, char **argv)
 	protect_self();
 	lo = (struct ld_opts){ .sample_bytes = o.sample_kib * 1024, .task_rss = o.task_rss,
 			       .verbose = o.verbose, .pin_dir = o.no_pin ? NULL : o.pin_dir,
-			       .ring_bytes = ring_size(&o) };
+			       .ring_bytes = ring_size(&o), .memory_v1 = cg_memory_version() == 1 };
 	r = ld_open(&d->ld, &lo, err, sizeof(err));
 	if (r) {
 		fprintf(stderr, "oomcast: %s\n", err);

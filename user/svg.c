@@ -302,11 +302,15 @@ static void markers(FILE *o, const struct replay_cg *c, int idx, double x0, doub
 			name, m->t);
 		mark_title(o, m);
 		fprintf(o, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", x, x, top, bottom);
-		row = x - last_label[0] >= 70 ? 0 : x - last_label[1] >= 70 ? 1 : -1;
+		/* a label that would run past the chart's right edge ends at its line, so it
+		 * needs its own width clear of the label before it in its row, too */
+		int left = x + 3 + 7 * strlen(name) > x0 + SVG_PW;
+		double clear = 70 + (left ? 7.0 * strlen(name) : 0);
+
+		row = x - last_label[0] >= clear ? 0 : x - last_label[1] >= clear ? 1 : -1;
 		if (row >= 0) {
 			last_label[row] = x;
-			/* a label that would run past the chart's right edge ends at its line */
-			if (x + 3 + 7 * strlen(name) > x0 + SVG_PW)
+			if (left)
 				fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
 					x - 3, top + 12 + 12 * row, name);
 			else

@@ -58,13 +58,22 @@ kill -HUP "$DAEMON_PID"; wait "$DAEMON_PID"; rc=$?
 check "exit 0 on SIGHUP" test "$rc" -eq 0
 check "stop event on SIGHUP" wait_event "$out" stop 1
 check "pins removed after SIGHUP" test ! -e "$pin"
+# ... unless started to outlive its terminal: nohup ignores SIGHUP, and so must the daemon
+nohup "$OOMCAST" run --json --no-pin --cgroup "$cg" > "$out" 2> "$out.err" &
+DAEMON_PID=$!
+_pids+=("$DAEMON_PID")
+wait_event "$out" ready 20
+kill -HUP "$DAEMON_PID"; sleep 1
+check "under nohup, SIGHUP does not stop it" kill -0 "$DAEMON_PID"
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; rc=$?
+check "... and SIGTERM then does (exit $rc)" test "$rc" -eq 0
 
 # --duration counts from `ready`
 "$OOMCAST" run --json --no-pin --cgroup "$cg" --duration 2 > "$out" 2> "$out.err"
 span=$(python3 -c "import json
 t={e['event']:e['time'] for e in map(json.loads, open('$out')) if e['event'] in ('ready','stop')}
 print(t['stop'] - t['ready'])")
-check "--duration 2: stop 2 s after ready (${span} s)" in_range "$span" 1.95 2.4
+check "--duration 2: stop 2 s after ready (${span} s)" in_range "$span" 1.95 2.6
 
 # stdout into a pipe whose reader went: stop, and say why
 SECONDS=0

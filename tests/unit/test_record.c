@@ -850,6 +850,59 @@ static void test_replay_files_in_time_order(void)
 	ASSERT_TRUE(strstr(slurp(out), "horizon 30 s") != NULL, slurp(out));
 }
 
+/* A live record is not strictly in time order: a task's observation carries its last
+ * activity (up to a second old), kernel records drained after polls their own times. A
+ * rotation that such an observation sets off starts the new file before the old one's last
+ * observation: still one history. Rotated at 40 sizes, each pair replays (exit 0). */
+static void test_replay_rotation_out_of_order(void)
+{
+	const char *rot = tpath("dis.rec"), *rot1 = tpath("dis.rec.1");
+	const char *out = tpath("out.txt"), *err = tpath("err.txt");
+	double t0 = 1764081000.25;
+	int refused = 0, rotated = 0;
+
+	for (uint64_t max = 400; max < 400 + 40 * 25; max += 25) {
+		static struct obs o;
+		struct rec_writer *w;
+		struct rec_header h;
+		char e[256];
+
+		header(&h);
+		unlink(rot);
+		unlink(rot1);
+		if (rec_open_write(&w, rot, &h, max, e, sizeof(e))) {
+			T_FAIL("%s", e);
+			return;
+		}
+		memset(&o, 0, sizeof(o));
+		o.kind = OBS_CGROUP_ADD, o.t = t0, o.cg = 11, o.add.version = 1;
+		strcpy(o.add.path, "/sys/fs/cgroup/memory/app");
+		rec_write(w, &o);
+		memset(&o, 0, sizeof(o));
+		o.kind = OBS_READY, o.t = t0;
+		rec_write(w, &o);
+		for (int i = 1; i <= 30; i++) {
+			memset(&o, 0, sizeof(o));
+			o.kind = OBS_SAMPLE, o.t = t0 + i, o.cg = 11;
+			o.sample = (struct obs_sample){ 20000000 + 1000000ull * i, 100000000, 0,
+				19000000 + 1000000ull * i, UINT64_MAX, 0, SRC_POLL, 0, 0, 0, 0, 0, 0 };
+			rec_write(w, &o);
+			memset(&o, 0, sizeof(o));
+			o.kind = OBS_TASK, o.t = t0 + i - 0.5, o.cg = 11;     /* last active 0.5 s ago */
+			o.task = (struct obs_task){ 777, 0, "hog", 1e6, 1000000ll * i, 0 };
+			rec_write(w, &o);
+		}
+		rec_close_write(w);
+		if (file_size(rot1) <= 0)
+			continue;
+		rotated++;
+		refused += run_replay(out, err, (char *)rot1, (char *)rot, "-q", NULL) != 0;
+	}
+	printf("# %d of 40 sizes rotated\n", rotated);
+	ASSERT_TRUE(rotated >= 30, "rotated at most sizes");
+	ASSERT_EQ(refused, 0, "every FILE.1 FILE pair replays as one history");
+}
+
 /* Bad option values are named with their rule, as `run` names its own. */
 static void test_replay_option_messages(void)
 {
@@ -921,6 +974,13 @@ static void test_existing_record_kept(void)
 	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, err, sizeof(err)), 0, "empty file replaced");
 	rec_close_write(w);
 
+	/* nor does a torn header (a daemon killed in its first write): FILE.1 stays */
+	write_file(rec, in, 5, 0);
+	ASSERT_EQ(truncate(rec, 12), 0, "tear the header");
+	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, err, sizeof(err)), 0, "torn header replaced");
+	rec_close_write(w);
+	ASSERT_EQ(read_file(old, out, NOBS, &st, msg, sizeof(msg), NULL), 5, "FILE.1 kept");
+
 	/* not a record: refused, named, left as it was */
 	write_bytes(rec, "precious notes\n", 15);
 	w = NULL;
@@ -953,6 +1013,7 @@ int main(void)
 	RUN(test_replay_damaged);
 	RUN(test_existing_record_kept);
 	RUN(test_replay_files_in_time_order);
+	RUN(test_replay_rotation_out_of_order);
 	RUN(test_replay_option_messages);
 	{       /* removed whatever failed: the assertions say what went wrong */
 		char cmd[128];
