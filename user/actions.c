@@ -30,10 +30,18 @@ enum {
 	OPT_SIGNAL_ALL, OPT_METRICS,
 };
 
-/* Alerts open per cgroup, so that a resolving Alertmanager post carries the start time. */
+/* Alerts open per cgroup, so that a resolving Alertmanager post carries the start time,
+ * and so that an open one is posted again: Alertmanager resolves an alert it has not heard
+ * of for its resolve_timeout (5 minutes by default), and a stall can last longer than that
+ * (a frozen service at 3 a.m.), as can a forecast at a long horizon. Prometheus re-sends
+ * its firing alerts every minute for the same reason. The events kept point into the
+ * engine's cgroup, which lives until its CGROUP_DEL, which also ends the entry. */
+#define ACT_AM_RESEND 60.0
 struct act_firing {
 	uint64_t id;
 	double forecast_since, stall_since;
+	struct oc_event forecast, stall;        /* the events that opened them */
+	double sent;                            /* CLOCK_MONOTONIC of the last post */
 };
 
 struct actions {
@@ -359,9 +367,13 @@ static struct act_firing *firing_of(struct actions *a, uint64_t id, int create)
 		a->capfiring = cap;
 	}
 	f = &a->firing[a->nfiring++];
-	*f = (struct act_firing){ id, NAN, NAN };
+	memset(f, 0, sizeof(*f));
+	f->id = id;
+	f->forecast_since = f->stall_since = NAN;
 	return f;
 }
+
+static double mono_now(void);
 
 static void firing_update(struct actions *a, const struct oc_event *ev)
 {
@@ -371,8 +383,16 @@ static void firing_update(struct actions *a, const struct oc_event *ev)
 	if (!f)
 		return;
 	switch (ev->kind) {
-	case EV_FORECAST: f->forecast_since = ev->time; break;
-	case EV_STALL: f->stall_since = ev->time; break;
+	case EV_FORECAST:
+		f->forecast_since = ev->time;
+		f->forecast = *ev;
+		f->sent = mono_now();
+		break;
+	case EV_STALL:
+		f->stall_since = ev->time;
+		f->stall = *ev;
+		f->sent = mono_now();
+		break;
 	case EV_CLEAR: f->forecast_since = NAN; break;
 	case EV_OOM_KILL:
 	case EV_STALL_END:
@@ -404,6 +424,36 @@ static void post_webhooks(struct actions *a, const struct oc_event *ev)
 	for (i = 0; body && i < a->nwh; i++)
 		wh_post(a->wh[i], body);        /* a full queue counts its drop itself */
 	free(body);
+}
+
+/* Open Alertmanager alerts, posted again every am_resend seconds with their first start. */
+static void resend_firing(struct actions *a)
+{
+	double now = mono_now(), every = a->cfg.am_resend > 0 ? a->cfg.am_resend : ACT_AM_RESEND;
+	struct wh_am_ctx ctx;
+	int i, j, k;
+
+	if (!a->nwh || a->format != WH_ALERTMANAGER)
+		return;
+	for (i = 0; i < a->nfiring; i++) {
+		struct act_firing *f = &a->firing[i];
+		const struct oc_event *open[2] = { isfinite(f->forecast_since) ? &f->forecast : NULL,
+						   isfinite(f->stall_since) ? &f->stall : NULL };
+
+		if (now - f->sent < every)
+			continue;
+		f->sent = now;
+		ctx.node = a->node;
+		ctx.forecast_since = f->forecast_since;
+		ctx.stall_since = f->stall_since;
+		for (k = 0; k < 2; k++) {
+			char *body = open[k] ? wh_am_body(open[k], &ctx) : NULL;
+
+			for (j = 0; body && j < a->nwh; j++)
+				wh_post(a->wh[j], body);
+			free(body);
+		}
+	}
 }
 
 void act_event(struct actions *a, const struct oc_event *ev)
@@ -438,6 +488,8 @@ void act_tick(struct actions *a, const struct engine *e, const struct act_health
 	char *text;
 	int i;
 
+	if (a)
+		resend_firing(a);
 	if (!a || !a->mx || (a->last_render && now - a->last_render < ACT_RENDER_EVERY))
 		return;
 	a->last_render = now;

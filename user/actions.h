@@ -18,6 +18,8 @@ struct act_config {
 	int signal_all_cgroups;
 	const char *metrics_addr;       /* HOST:PORT or NULL */
 	int explicit_cgroups;           /* set by the run command: --cgroup was given */
+	double am_resend;               /* seconds between re-posts of an open Alertmanager
+					   alert; 0: ACT_AM_RESEND (tests set it shorter) */
 	int verbose;
 };
 

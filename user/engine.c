@@ -214,6 +214,7 @@ static void on_sample(struct engine *e, const struct obs *o)
 		c->forecast_eta = c->last.eta;
 		c->calm_since = NAN;
 		c->forecasts++;
+		e->forecasts++;
 		ev_base(&ev, EV_FORECAST, o->t, c);
 		ev.eta_seconds = c->last.eta;
 		ev.rate_bps = c->last.slope;
@@ -327,6 +328,7 @@ static void on_victim(struct engine *e, const struct obs *o)
 		ev.lead_seconds = o->t - c->forecast_t;
 	ev.method = fc_mode_name(c->last.mode);
 	c->kills++;
+	e->kills++;
 	end_episode(c);
 	fc_init(&c->fc);        /* the kill resets the cgroup's history: a new life starts */
 	emit(e, &ev);
@@ -366,6 +368,7 @@ static void on_oom_state(struct engine *e, const struct obs *o)
 			ev.lead_seconds = o->t - c->forecast_t;
 		c->state = CG_STALLED;
 		c->stalls++;
+		e->stalls++;
 	} else {
 		ev_base(&ev, EV_STALL_END, o->t, c);
 		end_episode(c);

@@ -167,6 +167,9 @@ struct engine {
 	struct eng_cgroup *buckets[ENG_BUCKETS];        /* by id, for eng_find */
 	int ncgroups;
 	double now;
+	/* every cgroup's, also those gone: a container's kill ends its cgroup (and its
+	 * per-cgroup series) within a second, before a scrape may see it */
+	uint64_t forecasts, kills, stalls;
 	/* pid -> oom_score_adj learnt from OBS_SCORE_ADJ, for victims reported without it */
 	struct { uint32_t pid; int32_t adj; } adj[256];
 	int nadj;

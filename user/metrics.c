@@ -294,6 +294,17 @@ char *mx_render(const struct mx_input *in, size_t *len)
 	if (in->e) {
 		plain(f, "oomcast_watched_cgroups", "gauge", "Memory cgroups watched.",
 		      in->e->ncgroups);
+		/* the node's totals outlive the cgroups: a container's cgroup, and with it its
+		 * series, is gone within a second of its kill, before a scrape can see it */
+		plain(f, "oomcast_node_oom_kills_total", "counter",
+		      "OOM kills seen in any watched cgroup, also those since removed.",
+		      (double)in->e->kills);
+		plain(f, "oomcast_node_forecasts_total", "counter",
+		      "Forecast episodes opened in any watched cgroup, also those since removed.",
+		      (double)in->e->forecasts);
+		plain(f, "oomcast_node_stalls_total", "counter",
+		      "Stalls seen in any watched cgroup, also those since removed.",
+		      (double)in->e->stalls);
 		render_cgroups(f, in->e);
 	}
 	if (in->h)

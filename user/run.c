@@ -728,6 +728,11 @@ static void on_rec_obs(struct daemon *d, const struct oc_rec *r)
 			       r->type == OC_REC_TRIP ? SRC_TRIP : SRC_KERNEL);
 		return;
 	case OC_REC_VICTIM:
+		/* a kill in a cgroup made since the last rescan (a container that fills its limit
+		 * within seconds of its start): look now, while it is still there, so that the
+		 * kill is reported; its runtime removes it right after */
+		if (!d->o->ncgroups && !watch_find(d, r->cgroup_id))
+			discover(d);
 		o.kind = OBS_VICTIM;
 		o.victim.pid = r->pid;
 		o.victim.oom_score_adj = r->oom_score_adj;

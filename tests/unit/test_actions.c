@@ -357,6 +357,14 @@ static void test_metrics_text(void)
 	ASSERT_TRUE(strstr(t, "oomcast_webhook_failures_total{url=\"http://127.0.0.1:1/x\"} 5\n"), "wh failures");
 	ASSERT_TRUE(strstr(t, "oomcast_webhook_dropped_total{url=\"http://127.0.0.1:1/x\"} 6\n"), "wh drops");
 	ASSERT_EQ(run_promtool(t), 0, "promtool check metrics");
+	/* the node's totals outlive a cgroup: a container's is removed right after its kill */
+	ASSERT_TRUE(strstr(t, "oomcast_node_forecasts_total 1\n") != NULL, "node forecasts");
+	free(t);
+	eng_feed(&e, &(struct obs){ .kind = OBS_CGROUP_DEL, .t = 1013, .cg = 11 });
+	t = mx_render(&in, &len);
+	ASSERT_TRUE(t && !strstr(t, "memory/leaky") &&
+		    strstr(t, "oomcast_node_forecasts_total 1\n") &&
+		    strstr(t, "oomcast_node_oom_kills_total 0\n"), "the total stays, the series go");
 	free(t);
 	/* bpf_stats off: no run counted, no families (zeros would read as "costs nothing") */
 	for (int i = 0; i < h.nprogs; i++)
@@ -651,6 +659,76 @@ cleanup:
 	curl_global_cleanup();
 }
 
+/* An open Alertmanager alert is posted again while it lasts, with its first start:
+ * Alertmanager resolves one it has not heard of for its resolve_timeout (5 minutes), and a
+ * stall lasts as long as the service is frozen. Once cleared, no more posts. */
+static int received(struct receiver *r, char *body, size_t len)
+{
+	int n;
+
+	pthread_mutex_lock(&r->mu);
+	n = r->count;
+	if (body)
+		snprintf(body, len, "%s", r->body);
+	pthread_mutex_unlock(&r->mu);
+	return n;
+}
+
+static void test_alertmanager_resend(void)
+{
+	struct act_config cfg = { 0 };
+	struct actions *a = NULL;
+	struct receiver r = { 0 };
+	struct oc_event ev;
+	struct cg_labels l;
+	static char body[8192];
+	char err[256], url[128];
+	int i, n1, n2;
+
+	r.fd = listen_local(&r.port, 64);
+	ASSERT_TRUE(r.fd >= 0, "listening socket");
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_create(&r.thread, NULL, receiver_main, &r);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v2/alerts", r.port);
+	cfg.nwebhooks = 1;
+	cfg.webhooks[0] = url;
+	cfg.webhook_format = "alertmanager";
+	cfg.am_resend = 0.3;
+	ASSERT_EQ(act_init(&a, &cfg, err, sizeof(err)), 0, err);
+	if (!a)
+		goto out;
+	forecast_event(&ev, &l);
+	act_event(a, &ev);
+	for (i = 0; i < 12; i++) {              /* 1.2 s of ticks */
+		usleep(100000);
+		act_tick(a, NULL, NULL);
+	}
+	usleep(200000);
+	n1 = received(&r, body, sizeof(body));
+	ASSERT_RANGE(n1, 4, 6, "posted, then again every 0.3 s while open");
+	ASSERT_TRUE(strstr(body, "OomcastForecast") && strstr(body, "2025-11-25T10:00:00.500Z") &&
+		    !strstr(body, "endsAt"), "the same alert, its first start, still open");
+	ev.kind = EV_CLEAR;
+	ev.time += 5;
+	act_event(a, &ev);
+	usleep(200000);
+	n2 = received(&r, body, sizeof(body));
+	ASSERT_TRUE(strstr(body, "endsAt") != NULL, "the clear resolves it");
+	for (i = 0; i < 8; i++) {
+		usleep(100000);
+		act_tick(a, NULL, NULL);
+	}
+	usleep(200000);
+	ASSERT_EQ(received(&r, NULL, 0), n2, "no post once cleared");
+	act_close(a);
+out:
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(r.thread, NULL);
+	pthread_mutex_destroy(&r.mu);
+	if (r.fd >= 0)
+		close(r.fd);
+}
+
 /* ---------------------------------------------------------------- act_init */
 
 static void test_act_init_checks(void)
@@ -829,6 +907,7 @@ int main(void)
 	RUN(test_mx_parse_addr);
 	RUN(test_metrics_server);
 	RUN(test_webhook_queue_bound);
+	RUN(test_alertmanager_resend);
 	RUN(test_act_init_checks);
 	RUN(test_act_metrics_tick);
 	RUN(test_signal_stays_in_cgroup);
