@@ -978,20 +978,19 @@ static void recheck_explicit(struct daemon *d)
 	}
 }
 
-/* SIGHUP (the terminal closed) stops the daemon cleanly, unless it was started to outlive
- * its terminal (nohup: SIGHUP ignored). A blocked signal is never treated as ignored, so
- * blocking it for the signalfd would undo nohup: look first. The answer is kept, as the
- * signalfd's own mask blocks the signal once asked. */
-static int hup_stops(void)
+/* The signals that stop the daemon, blocked before any thread starts and read from a
+ * signalfd: INT, TERM, and HUP (its terminal closed) unless it was started to outlive its
+ * terminal (nohup: SIGHUP ignored; a blocked signal is never treated as ignored, so
+ * blocking it would undo nohup). Blocking leaves the disposition as it was. */
+static void stop_signals(sigset_t *mask)
 {
-	static int known, stops;
 	struct sigaction old;
 
-	if (!known) {
-		known = 1;
-		stops = sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN;
-	}
-	return stops;
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+		sigaddset(mask, SIGHUP);
 }
 
 static int make_fds(int *epfd, int *tfd, int *sfd, double interval)
@@ -1000,11 +999,7 @@ static int make_fds(int *epfd, int *tfd, int *sfd, double interval)
 	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	if (hup_stops())
-		sigaddset(&mask, SIGHUP);       /* its terminal closed: stop as cleanly as on TERM */
+	stop_signals(&mask);
 	*sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	*tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	*epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -1146,12 +1141,7 @@ int run_main(int argc, char **argv)
 	d->discover_every = DISCOVER_EVERY;
 	d->next_due = INFINITY;
 	join_args(d->options, sizeof(d->options), argc - 1, argv + 1);   /* "oomcast run ..." */
-	/* Signals are read from a signalfd: block them before any thread starts. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	if (hup_stops())
-		sigaddset(&mask, SIGHUP);
+	stop_signals(&mask);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
