@@ -10,6 +10,7 @@ MEMCG_ROOT=/sys/fs/cgroup/memory
 TEST_TMP=$(mktemp -d /tmp/oomcast-e2e.XXXXXX)
 _cgroups=()
 _pids=()
+_mounts=()
 _fails=0
 
 ok() { echo "ok - $1"; }
@@ -26,6 +27,8 @@ cleanup() {
 	for p in "${_pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	sleep 0.3
 	for p in "${_pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	# our tmpfs mounts before our cgroups: their pages are charged to them
+	for p in "${_mounts[@]}"; do umount "$p" 2>/dev/null || umount -l "$p" 2>/dev/null; done
 	for cg in "${_cgroups[@]}"; do
 		[ -d "$cg" ] || continue
 		# tasks left in our own cgroup or below it (only ours: a cgroup this test made),
@@ -60,6 +63,12 @@ make_cgroup() {
 	_cgroups+=("$cg")
 	echo "$2" > "$cg/memory.limit_in_bytes" || return 1
 	echo "$cg"
+}
+
+# mount_tmpfs DIR SIZE: a tmpfs of our own (bounded), unmounted by cleanup
+mount_tmpfs() {
+	mkdir -p "$1" && mount -t tmpfs -o "size=$2,mode=0700" oomcast-test "$1" || return 1
+	_mounts+=("$1")
 }
 
 # start_daemon OUT ARGS... : runs oomcast in the background, JSON to OUT, stderr to OUT.err
@@ -112,5 +121,18 @@ stop_daemon() {
 
 # in_range V LO HI: float comparison
 in_range() { python3 -c "import sys; v,lo,hi=map(float,sys.argv[1:]); sys.exit(0 if lo<=v<=hi else 1)" "$@"; }
+
+# check_lead NAME OUT LO HI: the first forecast in OUT came LO..HI seconds before its first
+# oom_kill (sets LEAD; a missing event fails)
+check_lead() {
+	local ft kt
+	ft=$(field "$2" forecast time); kt=$(field "$2" oom_kill time)
+	LEAD=
+	if [ -z "$ft" ] || [ -z "$kt" ]; then
+		not_ok "$1: forecast then oom_kill" "forecast=$ft oom_kill=$kt"; return 1
+	fi
+	LEAD=$(python3 -c "print(round($kt - $ft, 3))")
+	check "$1: forecast $LEAD s before the kill ($3..$4 s)" in_range "$LEAD" "$3" "$4"
+}
 
 finish() { [ "$_fails" -eq 0 ]; exit $?; }

@@ -19,13 +19,8 @@ for c in "${cases[@]}"; do
 	wait_event "$out" oom_kill 5
 	stop_daemon
 	check "$name: leak was OOM-killed (exit $rc)" test "$rc" -eq 137
-	ft=$(field "$out" forecast time); kt=$(field "$out" oom_kill time)
-	if [ -z "$ft" ] || [ -z "$kt" ]; then
-		not_ok "$name: forecast then oom_kill" "forecast=$ft oom_kill=$kt"; continue
-	fi
-	lead=$(python3 -c "print($kt - $ft)")
-	check "$name: lead $lead s within 0.8-1.5 x $horizon s" \
-		in_range "$lead" "$(python3 -c "print(0.8*$horizon)")" "$(python3 -c "print(1.5*$horizon)")"
+	check_lead "$name" "$out" "$(python3 -c "print(0.8*$horizon)")" \
+		"$(python3 -c "print(1.5*$horizon)")" || continue
 	check "$name: oom_kill names the leak (pid $WORK_PID)" test "$(field "$out" oom_kill pid)" = "$WORK_PID"
 	check "$name: oom_kill carries the lead" test -n "$(field "$out" oom_kill lead_seconds)"
 	check "$name: one forecast per episode" test "$(count_events "$out" forecast)" -eq 1

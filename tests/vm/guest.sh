@@ -199,40 +199,67 @@ case_kernel() {
 # --- leak: a steady leak into a hard limit --------------------------------------------------
 # H=10 s, 64M at 4 MB/s: the kill comes ~16 s after the start, so the forecaster has ~6 s of
 # growth to see before the alert is due.
-case_leak() {
-	_h=10
-	_d=$(mkcg oomcast-vm-leak 64M) || { fail leak "cannot create the cgroup"; return; }
-	start_oomcast "$_d" $_h $W/leak-oomcast || { fail leak "oomcast not ready"; rmdir "$_d"; return; }
+# leak_kill NAME LEAKARGS...: a 4 MB/s leak (held as LEAKARGS say) in a 64M cgroup, forecast
+# 0.8-1.5 H before its kill
+leak_kill() {
+	_c=$1 _h=10
+	shift
+	_d=$(mkcg oomcast-vm-$_c 64M) || { fail $_c "cannot create the cgroup"; return 1; }
+	start_oomcast "$_d" $_h $W/$_c-oomcast || { fail $_c "oomcast not ready"; rmdir "$_d"; return 1; }
 	_t0=$(now)
-	run_in "$_d" $W/leak --rate 4 --timeout 80
+	run_in "$_d" $W/$_c --rate 4 --timeout 80 "$@"
 	wait_gone "$LPID" 85 || kill -KILL "$LPID"
 	wait "$LPID"
 	_rc=$?
 	_tk=$(now)
 	# the daemon reads the kill from its ring buffer a little later
-	wait_grep $W/leak-oomcast.json '"event"[ ]*:[ ]*"oom_kill"' 10 "$OPID"
+	wait_grep $W/$_c-oomcast.json '"event"[ ]*:[ ]*"oom_kill"' 10 "$OPID"
 	stop "$OPID"
 	_k=$(ev "$_d" oom_kill)
 	detail "leak pid $LPID exit $_rc after $(flt "$_tk - $_t0") s; memory.events: $(tr '\n' ' ' <"$_d/memory.events")"
-	dump $W/leak-oomcast.log stderr
-	dump $W/leak-oomcast.json stdout
+	detail "memory.stat: $(grep -E '^(anon|file|shmem|active_file|inactive_file) ' "$_d/memory.stat" | tr '\n' ' ')"
+	dump $W/$_c-oomcast.log stderr
+	dump $W/$_c-oomcast.json stdout
 	rmdir "$_d"
-	_f=$(first $W/leak-oomcast.json forecast)
-	_o=$(first $W/leak-oomcast.json oom_kill)
-	[ "$_k" -ge 1 ] 2>/dev/null || { fail leak "the kernel did not OOM-kill the leak (oom_kill=$_k rc=$_rc)"; return; }
-	[ -n "$_o" ] || { fail leak "no oom_kill event"; return; }
-	[ -n "$_f" ] || { fail leak "no forecast event before the kill"; return; }
+	_f=$(first $W/$_c-oomcast.json forecast)
+	_o=$(first $W/$_c-oomcast.json oom_kill)
+	[ "$_k" -ge 1 ] 2>/dev/null || { fail $_c "the kernel did not OOM-kill the leak (oom_kill=$_k rc=$_rc)"; return 1; }
+	[ -n "$_o" ] || { fail $_c "no oom_kill event"; return 1; }
+	[ -n "$_f" ] || { fail $_c "no forecast event before the kill"; return 1; }
 	_ft=$(echo "$_f" | jget time)
 	_ot=$(echo "$_o" | jget time)
 	_lead=$(flt "$_ot - $_ft")
-	detail "first forecast: t+$(flt "$_ft - $_t0") s usage $(echo "$_f" | jget usage_bytes) limit $(echo "$_f" | jget limit_bytes) eta $(echo "$_f" | jget eta_seconds) s"
+	detail "first forecast: t+$(flt "$_ft - $_t0") s usage $(echo "$_f" | jget usage_bytes) limit $(echo "$_f" | jget limit_bytes) reclaimable $(echo "$_f" | jget reclaimable_bytes) eta $(echo "$_f" | jget eta_seconds) s"
 	detail "oom_kill: t+$(flt "$_ot - $_t0") s pid $(echo "$_o" | jget pid) comm $(echo "$_o" | jget comm) cgroup $(echo "$_o" | jget cgroup)"
 	detail "lead $_lead s for a horizon of $_h s (accepted: $(flt "0.8 * $_h")..$(flt "1.5 * $_h"))"
 	_bad=
 	[ "$(echo "$_o" | jget pid)" = "$LPID" ] || _bad="$_bad oom_kill-pid-is-not-leak($LPID)"
 	[ "$(echo "$_o" | jget cgroup)" = "$_d" ] || _bad="$_bad oom_kill-cgroup-mismatch"
 	[ "$(flt "$_lead >= 0.8 * $_h && $_lead <= 1.5 * $_h")" = 1 ] || _bad="$_bad lead-${_lead}s-out-of-range"
+	return 0
+}
+
+case_leak() {
+	leak_kill leak || return
 	if [ -z "$_bad" ]; then ok leak; else fail leak "${_bad# }"; fi
+}
+
+# --- tmpfs: the leak held in a tmpfs file (shmem). On v2 memory.stat's `file` counts shmem,
+# but shmem sits on the anon LRU, not reclaimable without swap: it must be risk. ----------
+case_tmpfs() {
+	mkdir -p /mnt/shm && mount -t tmpfs -o size=128m oomcast-vm /mnt/shm ||
+		{ fail tmpfs "cannot mount a tmpfs"; return; }
+	leak_kill tmpfs --shm /mnt/shm/blob
+	_r=$?
+	_sh=$(ls -l /mnt/shm/blob 2>/dev/null | awk '{print $5}')
+	rm -f /mnt/shm/blob
+	umount /mnt/shm
+	[ $_r = 0 ] || return
+	detail "the tmpfs file held $_sh bytes after the kill"
+	[ "${_sh:-0}" -ge $((48 << 20)) ] 2>/dev/null || _bad="$_bad tmpfs-file-held-only-${_sh}-bytes"
+	[ "$(echo "$_f" | jget reclaimable_bytes)" -lt $((8 << 20)) ] 2>/dev/null ||
+		_bad="$_bad shmem-counted-reclaimable"
+	if [ -z "$_bad" ]; then ok tmpfs; else fail tmpfs "${_bad# }"; fi
 }
 
 # --- cache: a reader streaming a 256 MiB file through a 64M cgroup: reclaimable, no alert ----
@@ -482,7 +509,7 @@ for c in $cases; do
 	_c0=$(now)
 	case $c in
 	kernel) case_kernel ;;
-	leak | cache | high | discover)
+	leak | tmpfs | cache | high | discover)
 		if command -v oomcast >/dev/null; then "case_$c"; else fail "$c" "no oomcast in the image"; fi
 		;;
 	swap | swap_v1)

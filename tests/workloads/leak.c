@@ -30,6 +30,7 @@ struct opts {
 	double idle;            /* seconds to wait before the shape starts */
 	double timeout;         /* hard time bound, seconds */
 	const char *file;       /* cache: file to read repeatedly */
+	const char *shm;        /* hold the memory in this file (on tmpfs: shmem) instead */
 };
 
 static double now_s(void)
@@ -45,12 +46,13 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: leak [--shape S] [--rate MB/s] [--accel MB/s^2] [--step MB --step-at S]\n"
 		"            [--peak MB --floor MB [--peak-rise MB]] [--max MB] [--idle S]\n"
-		"            [--on S --off S] [--period S] [--file F] [--timeout S]\n"
+		"            [--on S --off S] [--period S] [--file F] [--shm F] [--timeout S]\n"
 		"sawtooth: allocate --floor at once (the live set), grow at --rate to --peak, free\n"
 		"back to the floor, repeat; rising-sawtooth: each peak --peak-rise higher and each\n"
 		"floor half that (a leak under a GC). burst: grow at --rate (0: as fast as it can).\n"
 		"spells: grow at --rate for --on s, hold for --off s, repeat. stairs: allocate\n"
-		"--step MB at once every --period s.\n"
+		"--step MB at once every --period s. --shm F: hold the memory as the pages of file F\n"
+		"(created; on tmpfs that is shmem, which outlives the process) instead of anonymous.\n"
 		"shapes: steady (default), accel, step, sawtooth, rising-sawtooth, burst, cache,\n"
 		"        spells, stairs\n");
 	exit(2);
@@ -75,9 +77,23 @@ static double num(const char *s)
 
 static void *chunks[MAX_CHUNKS];
 static size_t nchunks;
+/* --shm: the chunks are this file's pages instead. On tmpfs (/dev/shm, an emptyDir of
+ * medium Memory) they are shmem: charged to the writer's cgroup, not reclaimable without
+ * swap, and not freed when the writer is killed. */
+static int shm_fd = -1;
 
 static void grow(size_t bytes)
 {
+	static char page[CHUNK];
+
+	for (; shm_fd >= 0 && bytes >= CHUNK && nchunks < MAX_CHUNKS; bytes -= CHUNK) {
+		memset(page, (int)nchunks + 1, sizeof(page));
+		if (pwrite(shm_fd, page, CHUNK, (off_t)(nchunks * CHUNK)) != (ssize_t)CHUNK) {
+			perror("leak: write --shm file");
+			exit(1);
+		}
+		nchunks++;
+	}
 	for (; bytes >= CHUNK && nchunks < MAX_CHUNKS; bytes -= CHUNK) {
 		char *p = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
@@ -93,6 +109,12 @@ static void grow(size_t bytes)
 
 static void shrink_to(size_t bytes)
 {
+	if (shm_fd >= 0 && nchunks * CHUNK > bytes) {
+		nchunks = bytes / CHUNK;
+		if (ftruncate(shm_fd, (off_t)(nchunks * CHUNK)))
+			perror("leak: truncate --shm file");
+		return;
+	}
 	while (nchunks && nchunks * CHUNK > bytes)
 		munmap(chunks[--nchunks], CHUNK);
 }
@@ -195,6 +217,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--idle")) o.idle = num(v);
 		else if (!strcmp(a, "--timeout")) o.timeout = num(v);
 		else if (!strcmp(a, "--file")) o.file = v;
+		else if (!strcmp(a, "--shm")) o.shm = v;
 		else usage();
 		i++;
 	}
@@ -206,6 +229,10 @@ int main(int argc, char **argv)
 	    (!strcmp(o.shape, "spells") && !(o.on > 0)) ||
 	    (!strcmp(o.shape, "stairs") && !(o.period > 0)))
 		usage();
+	if (o.shm && (shm_fd = open(o.shm, O_RDWR | O_CREAT | O_TRUNC, 0600)) < 0) {
+		fprintf(stderr, "leak: open --shm %s: %s\n", o.shm, strerror(errno));
+		exit(1);
+	}
 	t0 = now_s();
 	fprintf(stderr, "leak: pid %d shape %s rate %.1f MB/s\n", getpid(), o.shape, o.rate_mb);
 	while (now_s() - t0 < o.idle)
