@@ -162,12 +162,19 @@ if [[ ,$ONLY, == *,leaks,* ]]; then
 	phase_cg steady50 2600; c50=$CG
 	phase_cg steady200 4400; c200=$CG
 	phase_cg accel 2000;    ca=$CG
+	phase_cg small64 64;    cq1=$CG
+	phase_cg small96 96;    cq2=$CG
 	daemon_start
 	note steady-1MB/s leak "$c1" eta 1;     work "$c1" "$LEAK" --rate 1 --timeout 180
 	note steady-10MB/s leak "$c10" eta 1;   work "$c10" "$LEAK" --rate 10 --timeout 180
 	note steady-50MB/s leak "$c50" eta 1;   work "$c50" "$LEAK" --rate 50 --timeout 180
 	note steady-200MB/s leak "$c200" eta 1; work "$c200" "$LEAK" --rate 200 --timeout 180
 	note accel leak "$ca";            work "$ca" "$LEAK" --shape accel --rate 0.5 --accel 0.5 --timeout 180
+	# a small cgroup, quiet for 20 s (read every 10 s), then a leak that fills it within a
+	# few horizons: the leak's start and the quiet readings before it lie in the trend's
+	# window (the large cgroups above put them beyond it)
+	note small-quiet-start leak "$cq1" eta 1; work "$cq1" "$LEAK" --idle 20 --rate 4 --timeout 120
+	note small-quiet-start leak "$cq2" eta 1; work "$cq2" "$LEAK" --idle 20 --rate 2 --timeout 120
 	phase_end 150
 fi
 
