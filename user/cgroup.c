@@ -132,29 +132,37 @@ static int parse_kv_line(const char *s, size_t n, const char *const *keys, size_
 	return 0;
 }
 
+/* The next line of the text at *pos that is not blank, right-trimmed: its start (its
+ * length in *n), *pos moved past it; NULL at the end of the text. */
+static const char *next_line(const char **pos, size_t *n)
+{
+	while (**pos) {
+		const char *line = *pos, *end = strchrnul(line, '\n');
+
+		*pos = *end ? end + 1 : end;
+		*n = rtrim(line, (size_t)(end - line));
+		if (*n)
+			return line;
+	}
+	return NULL;
+}
+
 /* memory.stat, memory.events and memory.oom_control share one shape, "key value" a line.
  * Every line must have it, known key or not, so a corrupt file is refused rather than
  * half read. vals[i] gets keys[i]'s value and bit i of *seen is set when it was there. */
 static int parse_kv(const char *buf, const char *const *keys, size_t nk, uint64_t *vals,
 		    unsigned *seen)
 {
-	const char *line, *end;
+	const char *pos = buf, *line;
 	int lines = 0;
+	size_t n;
 
 	*seen = 0;
 	if (!buf)
 		return -EINVAL;
-	for (line = buf; *line; line = *end ? end + 1 : end) {
-		size_t n;
-
-		end = strchrnul(line, '\n');
-		n = rtrim(line, (size_t)(end - line));
-		if (n == 0)
-			continue;
+	for (; (line = next_line(&pos, &n)); lines++)
 		if (parse_kv_line(line, n, keys, nk, vals, seen))
 			return -EINVAL;
-		lines++;
-	}
 	return lines ? 0 : -EINVAL;
 }
 
@@ -324,23 +332,16 @@ static int parse_psi_line(const char *s, size_t n, struct cg_stat *st)
 
 int cg_parse_pressure(const char *buf, struct cg_stat *st)
 {
-	const char *line, *end;
+	const char *pos = buf, *line;
 	struct cg_stat tmp = { 0 };
 	int lines = 0;
+	size_t n;
 
 	if (!buf || !st)
 		return -EINVAL;
-	for (line = buf; *line; line = *end ? end + 1 : end) {
-		size_t n;
-
-		end = strchrnul(line, '\n');
-		n = rtrim(line, (size_t)(end - line));
-		if (n == 0)
-			continue;
+	for (; (line = next_line(&pos, &n)); lines++)
 		if (parse_psi_line(line, n, &tmp))
 			return -EINVAL;
-		lines++;
-	}
 	if (!lines)
 		return -EINVAL;
 	st->psi_some_avg10 = tmp.psi_some_avg10;
