@@ -385,33 +385,62 @@ static void watch_del(struct daemon *d, struct watch *w)
 	free(w);
 }
 
+/* A rescan's cgroups not watched yet: watched after the ones gone are unwatched, so that a
+ * path removed and made again between two rescans (a restarted container) says `unwatch`
+ * (old id) before `watch` (new id), and a consumer that keys on paths keeps the new one. */
+struct discovered {
+	struct daemon *d;
+	struct cg_info *fresh;
+	size_t n, cap;
+};
+
 static int discover_visit(const struct cg_info *cg, void *arg)
 {
-	watch_add(arg, cg);
+	struct discovered *s = arg;
+	struct watch *w = watch_find(s->d, cg->id);
+
+	if (w) {
+		w->seen = s->d->gen;
+		return 0;
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+		struct cg_info *f = realloc(s->fresh, cap * sizeof(*f));
+
+		if (!f)
+			return 0;       /* out of memory: the next rescan finds it */
+		s->fresh = f;
+		s->cap = cap;
+	}
+	s->fresh[s->n++] = *cg;
 	return 0;
 }
 
 static int discover_known(uint64_t id, void *arg)
 {
-	return watch_find(arg, id) != NULL;
+	return watch_find(((struct discovered *)arg)->d, id) != NULL;
 }
 
 static void discover(struct daemon *d)
 {
+	struct discovered s = { .d = d };
 	int i;
 
 	d->gen++;
-	if (cg_discover_known(discover_visit, discover_known, d) < 0)
-		return;
-	for (i = 0; i < WATCH_BUCKETS; i++) {
-		struct watch *w = d->buckets[i], *n;
+	if (cg_discover_known(discover_visit, discover_known, &s) >= 0) {
+		for (i = 0; i < WATCH_BUCKETS; i++) {
+			struct watch *w = d->buckets[i], *n;
 
-		for (; w; w = n) {
-			n = w->next;
-			if (w->seen != d->gen)
-				watch_del(d, w);
+			for (; w; w = n) {
+				n = w->next;
+				if (w->seen != d->gen)
+					watch_del(d, w);
+			}
 		}
+		for (size_t k = 0; k < s.n; k++)
+			watch_add(d, &s.fresh[k]);
 	}
+	free(s.fresh);
 }
 
 /* ---------------- sources ---------------- */

@@ -34,6 +34,23 @@ sys.exit(0 if f and any(t['pid']==$WORK_PID for t in f[0]['top_tasks']) else 1)"
 lead=$(field "$out" oom_kill lead_seconds 0)
 check "the forecast came at least 0.5 x $h s before the kill (${lead:-none})" in_range "${lead:--1}" 2.5 1000
 
+# Discovery (no --cgroup: every limited cgroup of the host) finds the path remade between
+# two rescans: it says `unwatch` (old id) before `watch` (new id), so that a consumer keyed
+# on paths keeps the new cgroup.
+out3=$TEST_TMP/discover.json
+start_daemon "$out3" || { not_ok "discovery daemon ready" "$(tail -3 "$out3.err")"; finish; }
+old=$(stat -c %i "$cg")
+rmdir "$cg" && mkdir "$cg" && echo $((64 << 20)) > "$cg/memory.limit_in_bytes"
+new=$(stat -c %i "$cg")
+for _ in $(seq 60); do grep -q "\"cgroup_id\":$new" "$out3" && break; sleep 0.1; done
+stop_daemon
+check "discovery: unwatch of the old id ($old), then watch of the new ($new)" python3 -c "
+import json, sys
+e = [json.loads(l) for l in open('$out3') if l.startswith('{')]
+i = [n for n, x in enumerate(e) if x['event'] == 'unwatch' and x['cgroup_id'] == $old]
+j = [n for n, x in enumerate(e) if x['event'] == 'watch' and x['cgroup_id'] == $new]
+sys.exit(0 if i and j and i[0] < j[0] and e[j[0]]['cgroup'] == '$cg' else 1)"
+
 # Without --json, a cgroup that comes or goes after `ready` is said too (those found at start
 # are only counted).
 out2=$TEST_TMP/recreate.txt
