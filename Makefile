@@ -7,6 +7,9 @@ CC      ?= cc
 BUILD   ?= build
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+# vmlinux.h: the committed one for x86; on another architecture, made from the build
+# machine's own kernel BTF (CO-RE relocates it on each kernel the programs then load on).
+VMLINUX := $(if $(wildcard vmlinux/$(ARCH)/vmlinux.h),vmlinux/$(ARCH),$(BUILD)/vmlinux/$(ARCH))
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 CFLAGS  ?= -O2 -g
@@ -39,8 +42,13 @@ all: $(BUILD)/oomcast
 deps:
 	@scripts/deps.sh
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) | $(BUILD)
-	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf -c $< -o $@
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(VMLINUX)/vmlinux.h | $(BUILD)
+	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -I$(VMLINUX) -Ibpf -c $< -o $@
+
+$(BUILD)/vmlinux/%/vmlinux.h:
+	@test -r /sys/kernel/btf/vmlinux || { echo "no vmlinux/$*/vmlinux.h and no /sys/kernel/btf/vmlinux to make one from" >&2; exit 1; }
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@
