@@ -55,13 +55,23 @@ struct mm_struct___old {
 	struct mm_rss_stat___old rss_stat;
 } __attribute__((preserve_access_index));
 
+/* One counter, by a constant index: CO-RE relocates a constant index with the running
+ * kernel's element size, where a variable one is scaled by this build's sizeof (40 bytes
+ * of struct percpu_counter here; more with lock debugging, less without SMP or CPU hotplug). */
+#define OC_MM_RSS_AT(mm, i)                                                                  \
+	(bpf_core_type_exists(struct mm_rss_stat___old)                                      \
+		 ? BPF_CORE_READ((struct mm_struct___old *)(mm), rss_stat.count[i].counter)  \
+		 : BPF_CORE_READ((mm), rss_stat[i].count))
+
 static __always_inline s64 oc_mm_rss(struct mm_struct *mm, int member)
 {
-	if (member < 0 || member > 3)
-		return 0;
-	if (bpf_core_type_exists(struct mm_rss_stat___old))
-		return BPF_CORE_READ((struct mm_struct___old *)mm, rss_stat.count[member].counter);
-	return BPF_CORE_READ(mm, rss_stat[member].count);
+	switch (member) {
+	case 0: return OC_MM_RSS_AT(mm, 0);
+	case 1: return OC_MM_RSS_AT(mm, 1);
+	case 2: return OC_MM_RSS_AT(mm, 2);
+	case 3: return OC_MM_RSS_AT(mm, 3);
+	default: return 0;
+	}
 }
 
 #endif

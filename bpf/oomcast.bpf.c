@@ -406,10 +406,14 @@ static __always_inline bool css_at_limit(struct cgroup_subsys_state *css)
 
 /* Victim: the nearest watched cgroup of `css` that is at its limit, the one whose limit the
  * kill is for (a pod's or a node's limit, over a container whose own limit was far); else
- * the nearest watched (a system-wide OOM, or a limit nobody watches); else its own memcg. */
+ * the nearest watched (a system-wide OOM, or a limit nobody watches); else its own memcg.
+ * `seen`: where css is not the victim's (the task whose charge failed, before 6.8), the
+ * victim as the tasks map last saw it, if it did: its own memcg, and its nearest watched
+ * where no cgroup above css is at its limit (a system-wide OOM picks anyone's task). */
 static __always_inline void emit_victim(struct cgroup_subsys_state *css, __u32 pid,
 					__s32 adj, __u64 rss_pages, const char *comm_src,
-					bool comm_kernel, bool css_is_victims)
+					bool comm_kernel, bool css_is_victims,
+					const struct oc_task *seen)
 {
 	__u64 now = bpf_ktime_get_ns(), id, own = 0, hit = 0, near = 0;
 	struct cgroup_subsys_state *hit_css = css, *near_css = css;
@@ -435,7 +439,10 @@ static __always_inline void emit_victim(struct cgroup_subsys_state *css, __u32 p
 		}
 		css = css->parent;
 	}
-	if (!hit) {
+	if (!hit && seen && seen->watched_id) {
+		hit = seen->watched_id;
+		hit_css = NULL;         /* not at hand: userspace reads the cgroup's usage */
+	} else if (!hit) {
 		hit = near;
 		hit_css = near_css;
 	}
@@ -444,7 +451,7 @@ static __always_inline void emit_victim(struct cgroup_subsys_state *css, __u32 p
 		return;
 	r->cgroup_id = hit ? hit : own;
 	r->usage_bytes = hit_css ? css_usage_bytes(hit_css) : 0;
-	r->a = css_is_victims ? own : 0;
+	r->a = css_is_victims ? own : seen ? seen->cgroup_id : 0;
 	r->b = rss_pages;
 	r->pid = pid;
 	r->oom_score_adj = adj;
@@ -464,7 +471,8 @@ int BPF_PROG(oc_victim_btf, struct task_struct *victim)
 	if (mm)
 		rss = oc_mm_rss(mm, 0) + oc_mm_rss(mm, 1) + oc_mm_rss(mm, 3);
 	emit_victim(task_memcg_css(victim), BPF_CORE_READ(victim, tgid),
-		    BPF_CORE_READ(victim, signal, oom_score_adj), rss, victim->comm, true, true);
+		    BPF_CORE_READ(victim, signal, oom_score_adj), rss, victim->comm, true, true,
+		    NULL);
 	return 0;
 }
 
@@ -474,15 +482,17 @@ SEC("tracepoint/oom/mark_victim")
 int oc_victim_tp(struct trace_event_raw_mark_victim *ctx)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 pid = BPF_CORE_READ(ctx, pid);
+	bool self = (__u32)(bpf_get_current_pid_tgid() >> 32) == pid;
 	__s32 adj = -1001;  /* unknown: userspace fills it from what it saw */
 
 	if (bpf_core_field_exists(ctx->oom_score_adj))
 		adj = BPF_CORE_READ(ctx, oom_score_adj);
 	/* The current task is the one whose charge failed, in the memcg that OOMs or below
 	 * it: the walk finds the cgroup at its limit from there as well. It is the victim's
-	 * own memcg only if it is the victim. */
-	emit_victim(task_memcg_css(task), BPF_CORE_READ(ctx, pid), adj, 0, NULL, false,
-		    (__u32)(bpf_get_current_pid_tgid() >> 32) == (__u32)BPF_CORE_READ(ctx, pid));
+	 * own memcg only if it is the victim; else the tasks map may know the victim's. */
+	emit_victim(task_memcg_css(task), pid, adj, 0, NULL, false, self,
+		    self ? NULL : bpf_map_lookup_elem(&tasks, &pid));
 	return 0;
 }
 
@@ -513,8 +523,14 @@ SEC("tp_btf/rss_stat")
 int BPF_PROG(oc_rss_stat, struct mm_struct *mm, int member)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct oc_task *t = bpf_map_lookup_elem(&tasks, &tgid);
+	struct oc_task *t;
 
+	/* The counter may be another process's: reclaim, khugepaged, the OOM reaper and
+	 * process_madvise() change mms that are not their own. Keyed by the current tgid, only
+	 * its own mm is its RSS. */
+	if (mm != bpf_get_current_task_btf()->mm)
+		return 0;
+	t = bpf_map_lookup_elem(&tasks, &tgid);
 	if (t && member >= 0 && member < 4)
 		t->rss_pages[member & 3] = oc_mm_rss(mm, member);
 	return 0;

@@ -109,6 +109,7 @@ static void fill_top(struct oc_event *ev, struct eng_cgroup *c)
 		memcpy(t->comm, sorted[i].comm, sizeof(t->comm));
 		t->rate = sorted[i].rate;
 		t->mapped = sorted[i].mapped;
+		t->rss = sorted[i].rss;
 		t->oom_score_adj = sorted[i].oom_score_adj;
 	}
 }

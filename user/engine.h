@@ -96,6 +96,7 @@ struct ev_task {
 	char comm[16];
 	double rate;
 	int64_t mapped;
+	uint64_t rss;           /* bytes (--task-rss), 0 if not hooked */
 	int32_t oom_score_adj;
 };
 

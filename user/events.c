@@ -53,6 +53,8 @@ static struct json_object *top_json(const struct oc_event *ev)
 		put(t, "comm", json_object_new_string(ev->top[i].comm));
 		put(t, "rate_bytes_per_second", jnum(ev->top[i].rate, 0));
 		put(t, "mapped_bytes", json_object_new_int64(ev->top[i].mapped));
+		if (ev->top[i].rss)
+			put(t, "rss_bytes", json_object_new_uint64(ev->top[i].rss));
 		if (ev->top[i].oom_score_adj != -1001)
 			put(t, "oom_score_adj", json_object_new_int(ev->top[i].oom_score_adj));
 		json_object_array_add(arr, t);

@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -132,7 +133,7 @@ static void choose(struct loader *l, const struct ld_opts *o, const struct btf *
 	} else if (tracefs_has("kmem/mm_page_alloc")) {
 		h = hook_add(l, "mm_page_alloc", s->progs.oc_page_alloc_tp, "tracepoint");
 		bpf_program__set_autoload(s->progs.oc_page_alloc_tp, true);
-		snprintf(h->why, sizeof(h->why), "%s", classic_only ? "tp_btf failed to load"
+		snprintf(h->why, sizeof(h->why), "%s", classic_only ? "classic tracepoints only"
 			 : "no BTF for tp_btf/mm_page_alloc");
 	} else {
 		h = hook_add(l, "mm_page_alloc", NULL, "disabled");
@@ -153,7 +154,9 @@ static void choose(struct loader *l, const struct ld_opts *o, const struct btf *
 	}
 
 	h = hook_add(l, "memcg_reclaim", s->progs.oc_memcg_reclaim, "tp_btf");
-	if (!classic_only && tp_btf_proto(btf, "mm_vmscan_memcg_reclaim_begin"))
+	if (classic_only)
+		disable(h, NULL, "classic tracepoints only: reclaim counts off");
+	else if (tp_btf_proto(btf, "mm_vmscan_memcg_reclaim_begin"))
 		bpf_program__set_autoload(s->progs.oc_memcg_reclaim, true);
 	else
 		disable(h, NULL, "no tp_btf/mm_vmscan_memcg_reclaim_begin: reclaim counts off");
@@ -164,7 +167,7 @@ static void choose(struct loader *l, const struct ld_opts *o, const struct btf *
 	} else if (tracefs_has("oom/mark_victim")) {
 		h = hook_add(l, "mark_victim", s->progs.oc_victim_tp, "tracepoint");
 		bpf_program__set_autoload(s->progs.oc_victim_tp, true);
-		snprintf(h->why, sizeof(h->why), "%s", classic_only ? "tp_btf failed to load"
+		snprintf(h->why, sizeof(h->why), "%s", classic_only ? "classic tracepoints only"
 			 : "tp_btf/mark_victim passes only the pid on this kernel");
 	} else {
 		h = hook_add(l, "mark_victim", NULL, "disabled");
@@ -172,7 +175,9 @@ static void choose(struct loader *l, const struct ld_opts *o, const struct btf *
 	}
 
 	h = hook_add(l, "oom_score_adj_update", s->progs.oc_score_adj, "tp_btf");
-	if (!classic_only && tp_btf_proto(btf, "oom_score_adj_update"))
+	if (classic_only)
+		disable(h, NULL, "classic tracepoints only: oom_score_adj read when a task is seen");
+	else if (tp_btf_proto(btf, "oom_score_adj_update"))
 		bpf_program__set_autoload(s->progs.oc_score_adj, true);
 	else
 		disable(h, NULL, "no tp_btf/oom_score_adj_update");
@@ -180,7 +185,9 @@ static void choose(struct loader *l, const struct ld_opts *o, const struct btf *
 	h = hook_add(l, "rss_stat", s->progs.oc_rss_stat, "tp_btf");
 	if (!o->task_rss)
 		disable(h, NULL, "off (per-page cost; enable with --task-rss)");
-	else if (!classic_only && tp_btf_proto(btf, "rss_stat"))
+	else if (classic_only)
+		disable(h, NULL, "classic tracepoints only: no --task-rss");
+	else if (tp_btf_proto(btf, "rss_stat"))
 		bpf_program__set_autoload(s->progs.oc_rss_stat, true);
 	else
 		disable(h, NULL, "no tp_btf/rss_stat");
@@ -281,29 +288,92 @@ static int pin_maps(struct loader *l, const char *dir, char *err, size_t len)
 	return 0;
 }
 
-static int mount_fs(struct loader *l, char *err, size_t len)
+/* tracefs is needed by the classic tracepoints only (tp_btf attaches without it): a failed
+ * mount turns those hooks off, with a warning, rather than stopping. bpffs only for pins. */
+static int mount_fs(struct loader *l, const struct ld_opts *o, char *err, size_t len)
 {
 	int r = ld_ensure_mount(TRACEFS, "tracefs", TRACEFS_MAGIC);
 
-	if (r < 0) {
-		say(err, len, "cannot mount tracefs on " TRACEFS ": %s", strerror(-r));
-		return r;
-	}
-	l->mounted_tracefs = r;
+	if (r < 0)
+		fprintf(stderr, "oomcast: warning: cannot mount tracefs on " TRACEFS " (%s): the "
+			"hooks on classic tracepoints are off\n", strerror(-r));
+	else
+		l->mounted_tracefs = r;
+	if (!o->pin_dir)
+		return 0;
 	r = ld_ensure_mount(BPFFS, "bpf", BPF_FS_MAGIC);
 	if (r < 0) {
-		say(err, len, "cannot mount bpffs on " BPFFS ": %s", strerror(-r));
+		say(err, len, "cannot mount bpffs on " BPFFS " to pin the maps: %s (--no-pin runs "
+		    "without it)", strerror(-r));
 		return r;
 	}
 	l->mounted_bpffs = r;
 	return 0;
 }
 
+/* What every program needs, asked of the kernel before the load, so that an old or locked
+ * down kernel is told in one sentence rather than by a verifier log. */
+static int kernel_can(char *err, size_t len)
+{
+	struct utsname u;
+	char mode[128] = "";
+	FILE *f = fopen("/sys/kernel/security/lockdown", "r");
+
+	if (f) {
+		if (!fgets(mode, sizeof(mode), f))
+			mode[0] = 0;
+		fclose(f);
+	}
+	if (strstr(mode, "[confidentiality]")) {
+		say(err, len, "the kernel is locked down in confidentiality mode "
+		    "(/sys/kernel/security/lockdown): BPF programs may not read kernel memory, "
+		    "which oomcast's need; it runs under lockdown=integrity or none");
+		return -EPERM;
+	}
+	if (uname(&u))
+		snprintf(u.release, sizeof(u.release), "?");
+	/* A probe that cannot run (no privilege) answers < 0: the load will say why. */
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 0) {
+		say(err, len, "this kernel (%s) has no BPF ring buffer (Linux 5.8): oomcast needs "
+		    "Linux 5.11 or later", u.release);
+		return -ENOTSUP;
+	}
+	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_get_current_task_btf,
+				    NULL) == 0) {
+		say(err, len, "this kernel (%s) lacks the BPF helper bpf_get_current_task_btf "
+		    "(Linux 5.11): oomcast needs Linux 5.11 or later", u.release);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* Without -vv: libbpf's warnings, but a verifier log (dozens of lines) only as the name of
+ * the program it rejected, which the retry message then gives. */
+static char failed_prog[64];
+
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_WARN)
-		return vfprintf(stderr, fmt, ap);
-	return 0;
+	static int in_log;
+	char line[512];
+	const char *q;
+
+	if (level != LIBBPF_WARN)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (strstr(line, "-- BEGIN PROG LOAD LOG --"))
+		in_log = 1;
+	if (in_log) {
+		if (strstr(line, "-- END PROG LOAD LOG --"))
+			in_log = 0;
+		return 0;
+	}
+	if ((q = strstr(line, "prog '")) && strstr(line, "load failed")) {
+		size_t n = strcspn(q + 6, "'");
+
+		snprintf(failed_prog, sizeof(failed_prog), "%.*s", (int)n, q + 6);
+		return 0;
+	}
+	return fputs(line, stderr);
 }
 
 static int libbpf_loud(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -325,7 +395,10 @@ int ld_open(struct loader *l, const struct ld_opts *o, char *err, size_t len)
 		    "oomcast needs CONFIG_DEBUG_INFO_BTF=y for CO-RE");
 		return -ENOTSUP;
 	}
-	r = mount_fs(l, err, len);
+	r = kernel_can(err, len);
+	if (r)
+		goto fail;
+	r = mount_fs(l, o, err, len);
 	if (r)
 		goto fail;
 	/* The per-CPU maps and the hot path's array are sized by it: a CPU beyond it would go
@@ -338,10 +411,18 @@ int ld_open(struct loader *l, const struct ld_opts *o, char *err, size_t len)
 		goto fail;
 	}
 	btf = btf__load_vmlinux_btf();
-	r = open_skel(l, o, btf, 0);
-	if (r) {
-		fprintf(stderr, "oomcast: loading with tp_btf failed (%s); retrying with classic "
-			"tracepoints\n", strerror(-r));
+	if (btf && btf__pointer_size(btf) == 4) {
+		/* a 32-bit kernel's kernfs ids are generation << 32 | inode: no cgroup's inode
+		 * would ever match what the programs report */
+		say(err, len, "this is a 32-bit kernel: oomcast needs a 64-bit one");
+		r = -ENOTSUP;
+		goto fail;
+	}
+	r = open_skel(l, o, btf, o->classic_only);
+	if (r && !o->classic_only) {
+		fprintf(stderr, "oomcast: loading with tp_btf failed (%s%s%s); retrying with "
+			"classic tracepoints (-vv shows the verifier's log)\n", strerror(-r),
+			failed_prog[0] ? ": the kernel refused program " : "", failed_prog);
 		oomcast__destroy(l->skel);
 		l->skel = NULL;
 		r = open_skel(l, o, btf, 1);

@@ -19,6 +19,7 @@ struct ld_opts {
 	const char *pin_dir;            /* NULL: do not pin */
 	uint32_t ring_bytes;            /* ring buffer size, a power of two >= page; 0: 1 MiB */
 	int memory_v1;                  /* the memory controller is on the v1 hierarchy */
+	int classic_only;               /* no tp_btf programs (--classic-tracepoints) */
 };
 
 #define LD_MAX_HOOKS 12

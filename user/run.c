@@ -44,7 +44,7 @@ struct run_opts {
 	const char *cgroups[MAX_CGROUP_ARGS];
 	int ncgroups;
 	double horizon, interval, duration;
-	int json, verbose, task_rss, no_pin;
+	int json, verbose, task_rss, no_pin, classic;
 	const char *pin_dir;
 	const char *record;
 	const char *latency_log;        /* hidden, for the bench: see lat_log() */
@@ -101,7 +101,7 @@ struct daemon {
 /* ---------------- options ---------------- */
 
 enum { OPT_INTERVAL = 1000, OPT_RECORD_MAX, OPT_PIN_DIR, OPT_NO_PIN, OPT_DURATION,
-       OPT_SAMPLE_KIB, OPT_TASK_RSS, OPT_LATENCY_LOG };
+       OPT_SAMPLE_KIB, OPT_TASK_RSS, OPT_LATENCY_LOG, OPT_CLASSIC };
 
 static const struct argp_option run_options[] = {
 	{ "cgroup", 'c', "DIR", 0, "Watch this memory cgroup directory (repeatable). Default: "
@@ -119,6 +119,9 @@ static const struct argp_option run_options[] = {
 	{ "no-pin", OPT_NO_PIN, NULL, 0, "Do not pin the maps", 0 },
 	{ "task-rss", OPT_TASK_RSS, NULL, 0, "Also hook kmem/rss_stat for exact per-task RSS "
 	  "(costs about one empty BPF program per page fault)", 0 },
+	{ "classic-tracepoints", OPT_CLASSIC, NULL, 0, "Load no tp_btf programs, only classic "
+	  "tracepoints (a workaround where a tp_btf hook misbehaves; without reclaim counts, "
+	  "oom_score_adj updates and --task-rss)", 0 },
 	{ "sample-kib", OPT_SAMPLE_KIB, "KIB", 0, "Attribute page allocations once every KIB "
 	  "allocated per CPU (power of two, default 512)", 0 },
 	{ "duration", OPT_DURATION, "SECONDS", 0, "Exit this long after `ready` (default: run "
@@ -215,6 +218,7 @@ static error_t run_parse(int key, char *arg, struct argp_state *state)
 	case OPT_PIN_DIR: o->pin_dir = arg; break;
 	case OPT_NO_PIN: o->no_pin = 1; break;
 	case OPT_TASK_RSS: o->task_rss = 1; break;
+	case OPT_CLASSIC: o->classic = 1; break;
 	case OPT_LATENCY_LOG: o->latency_log = arg; break;
 	case OPT_SAMPLE_KIB: {
 		uint64_t v;
@@ -1194,6 +1198,7 @@ int run_main(int argc, char **argv)
 	protect_self();
 	lo = (struct ld_opts){ .sample_bytes = o.sample_kib * 1024, .task_rss = o.task_rss,
 			       .verbose = o.verbose, .pin_dir = o.no_pin ? NULL : o.pin_dir,
+			       .classic_only = o.classic,
 			       .ring_bytes = ring_size(&o), .memory_v1 = cg_memory_version() == 1 };
 	r = ld_open(&d->ld, &lo, err, sizeof(err));
 	if (r) {
