@@ -546,6 +546,7 @@ struct rec_writer {
 	char *path;
 	struct rec_header h;
 	uint64_t max_bytes;
+	unsigned keep;          /* older files kept: path.1 .. path.keep */
 	uint64_t file_bytes;    /* written + buffered in the current file */
 	uint64_t nrecords;      /* observations in the current file, re-announcements excluded */
 	struct rec_codec codec;
@@ -680,6 +681,24 @@ static void older_path(char *dst, size_t len, const char *path)
 	snprintf(dst, len, "%s.1", path);
 }
 
+/* Make room at path.1 for the file about to be kept there: with keep > 1, path.(keep-1)
+ * moves to path.keep (replacing the oldest), ... path.1 to path.2. Returns whether path.1
+ * will be replaced (keep 1 and one there), or -errno. */
+static int shift_older(const char *path, unsigned keep)
+{
+	char from[CG_PATH_MAX + 8], to[CG_PATH_MAX + 8];
+	struct stat st;
+
+	for (unsigned i = keep; i > 1; i--) {
+		snprintf(from, sizeof(from), "%s.%u", path, i - 1);
+		snprintf(to, sizeof(to), "%s.%u", path, i);
+		if (rename(from, to) && errno != ENOENT)
+			return -errno;
+	}
+	older_path(from, sizeof(from), path);
+	return !lstat(from, &st);
+}
+
 /* The file is full: keep it as path.1 and start anew. The new file re-announces the
  * watched cgroups itself, so each file replays on its own. READY is not repeated: replaying
  * path.1 then path gives the live events once, as the engine ignores a known cgroup's ADD. */
@@ -693,6 +712,8 @@ static int rotate(struct rec_writer *w, double t)
 		return err;
 	close(w->fd);
 	w->fd = -1;
+	if ((err = shift_older(w->path, w->keep)) < 0)
+		return w->err = err;
 	older_path(old, sizeof(old), w->path);
 	if (rename(w->path, old))
 		return w->err = -errno;
@@ -767,7 +788,7 @@ static int has_content(const char *path)
  * again does not push out the path.1 that holds the incident. A file that is not a record
  * is someone else's: refused, never overwritten. Returns 0 (create path), 1 (moved aside,
  * err says so) or -errno (err says why). */
-static int keep_existing(const char *path, char *err, size_t errlen)
+static int keep_existing(const char *path, unsigned keep, char *err, size_t errlen)
 {
 	char head[REC_MAGIC_LEN], old[CG_PATH_MAX + 8];
 	struct stat st;
@@ -796,20 +817,30 @@ static int keep_existing(const char *path, char *err, size_t errlen)
 	if (!has_content(path))
 		return 0;
 	older_path(old, sizeof(old), path);
-	had_old = !lstat(old, &st);
+	had_old = shift_older(path, keep);
+	if (had_old < 0) {
+		snprintf(err, errlen, "cannot move the older records of %s aside: %s", path,
+			 strerror(-had_old));
+		return had_old;
+	}
 	if (rename(path, old)) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot move the existing record %s to %s: %s", path, old,
 			 strerror(-rc));
 		return rc;
 	}
-	snprintf(err, errlen, "%s existed: moved it to %s%s, so that `oomcast replay %s %s` "
-		 "replays both", path, old, had_old ? " (replacing the older one)" : "", old, path);
+	if (keep > 1)
+		snprintf(err, errlen, "%s existed: moved it to %s (older records kept up to %s.%u), "
+			 "so that `oomcast replay %s*` replays them all", path, old, path, keep, path);
+	else
+		snprintf(err, errlen, "%s existed: moved it to %s%s, so that `oomcast replay %s %s` "
+			 "replays both", path, old, had_old ? " (replacing the older one)" : "", old,
+			 path);
 	return 1;
 }
 
 int rec_open_write(struct rec_writer **wp, const char *path, const struct rec_header *h,
-		   uint64_t max_bytes, char *err, size_t errlen)
+		   uint64_t max_bytes, unsigned keep, char *err, size_t errlen)
 {
 	struct rec_writer *w = calloc(1, sizeof(*w));
 	int rc = -ENOMEM, kept;
@@ -821,7 +852,8 @@ int rec_open_write(struct rec_writer **wp, const char *path, const struct rec_he
 	w->h = *h;
 	w->h.format_version = REC_FORMAT_VERSION;
 	w->max_bytes = max_bytes;
-	kept = keep_existing(path, err, errlen);
+	w->keep = keep ? keep : 1;
+	kept = keep_existing(path, w->keep, err, errlen);
 	if (kept < 0) {
 		rc = kept;
 		goto fail_said;

@@ -21,8 +21,8 @@ struct rec_header {
 struct rec_writer;
 struct rec_reader;
 
-/* Create path and write the header. An existing record is kept: renamed to path.1
- * (replacing an older one) unless it holds nothing to replay (no observation but cgroups
+/* Create path and write the header. An existing record is kept: renamed to path.1, the
+ * older ones one number up, up to path.keep (keep 0 or 1: path.1 alone, replaced) unless it holds nothing to replay (no observation but cgroups
  * announced, ready and stop), in which case it is replaced. An existing file that is not a
  * record is refused (-EEXIST). max_bytes > 0 rotates: when the file would pass max_bytes it
  * is renamed to path.1 (replacing an older one) and a new file starts with the same header
@@ -30,7 +30,7 @@ struct rec_reader;
  * record was moved to path.1 (err then says so, for the daemon to tell), or -errno (err
  * says why). */
 int rec_open_write(struct rec_writer **w, const char *path, const struct rec_header *h,
-		   uint64_t max_bytes, char *err, size_t errlen);
+		   uint64_t max_bytes, unsigned keep, char *err, size_t errlen);
 /* Append one observation. Returns 0, 1 if the file rotated (the writer itself re-announces
  * the watched cgroups with their original OBS_CGROUP_ADDs at the top of the new file), or
  * -errno (the recording is then over: the delta chain cannot skip a record). */

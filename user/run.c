@@ -49,6 +49,7 @@ struct run_opts {
 	const char *record;
 	const char *latency_log;        /* hidden, for the bench: see lat_log() */
 	uint64_t record_max;
+	unsigned record_keep;
 	uint64_t sample_kib;
 	struct act_config act;
 };
@@ -101,7 +102,7 @@ struct daemon {
 /* ---------------- options ---------------- */
 
 enum { OPT_INTERVAL = 1000, OPT_RECORD_MAX, OPT_PIN_DIR, OPT_NO_PIN, OPT_DURATION,
-       OPT_SAMPLE_KIB, OPT_TASK_RSS, OPT_LATENCY_LOG, OPT_CLASSIC };
+       OPT_SAMPLE_KIB, OPT_TASK_RSS, OPT_LATENCY_LOG, OPT_CLASSIC, OPT_RECORD_KEEP };
 
 static const struct argp_option run_options[] = {
 	{ "cgroup", 'c', "DIR", 0, "Watch this memory cgroup directory (repeatable). Default: "
@@ -114,6 +115,8 @@ static const struct argp_option run_options[] = {
 	  "record already there is kept as FILE.1)", 0 },
 	{ "record-max-bytes", OPT_RECORD_MAX, "BYTES", 0, "Rotate the record to FILE.1 when it "
 	  "reaches BYTES (suffixes K, M, G)", 0 },
+	{ "record-keep", OPT_RECORD_KEEP, "N", 0, "Keep this many older records, FILE.1 (the "
+	  "newest) to FILE.N, on rotation and at start (default 1, at most 99)", 0 },
 	{ "pin-dir", OPT_PIN_DIR, "DIR", 0, "Pin the BPF maps here for bpftool (default "
 	  "/sys/fs/bpf/oomcast)", 0 },
 	{ "no-pin", OPT_NO_PIN, NULL, 0, "Do not pin the maps", 0 },
@@ -215,6 +218,15 @@ static error_t run_parse(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--record-max-bytes must be a size of at least 4096 bytes "
 				   "(like 64M), not '%s'", arg);
 		break;
+	case OPT_RECORD_KEEP: {
+		double n;
+
+		if (parse_number(arg, &n) || n < 1 || n > 99 || n != (unsigned)n)
+			argp_error(state, "--record-keep must be a whole number from 1 to 99, not '%s'",
+				   arg);
+		o->record_keep = (unsigned)n;
+		break;
+	}
 	case OPT_PIN_DIR: o->pin_dir = arg; break;
 	case OPT_NO_PIN: o->no_pin = 1; break;
 	case OPT_TASK_RSS: o->task_rss = 1; break;
@@ -958,7 +970,8 @@ static int open_record(struct daemon *d)
 		for (struct watch *w = d->buckets[i]; w; w = w->next)
 			h.cgroup_version |= w->cg.version;
 	snprintf(h.options, sizeof(h.options), "%s", d->options);
-	r = rec_open_write(&d->rec, d->o->record, &h, d->o->record_max, err, sizeof(err));
+	r = rec_open_write(&d->rec, d->o->record, &h, d->o->record_max, d->o->record_keep, err,
+			   sizeof(err));
 	if (r)
 		fprintf(stderr, "oomcast: %s\n", err);        /* 1: where the old record went */
 	if (r < 0)

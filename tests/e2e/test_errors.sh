@@ -36,6 +36,8 @@ if [ -d /sys/fs/cgroup/unified ] && [ ! -e /sys/fs/cgroup/unified/memory.current
 		"$OOMCAST" run --no-pin --cgroup /sys/fs/cgroup/unified
 fi
 expect "bad record size" "record-max-bytes" "$OOMCAST" run --record-max-bytes lots
+expect "bad record keep" "record-keep.*1 to 99" "$OOMCAST" run --record-keep 0
+expect "fractional record keep" "record-keep.*1 to 99" "$OOMCAST" run --record-keep 2.5
 expect "bad sample size" "sample-kib" "$OOMCAST" run --sample-kib 3
 if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
 	expect "not root" "needs root" setpriv --reuid=nobody --regid=nogroup --clear-groups "$OOMCAST" run

@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rec_open_read(&r, in_path, &h, err, sizeof(err)))
 		return 0;
 	/* emptied first: the writer keeps (renames) a file that already holds a record */
-	if (ftruncate(out_fd, 0) || rec_open_write(&w, out_path, &h, 0, err, sizeof(err)))
+	if (ftruncate(out_fd, 0) || rec_open_write(&w, out_path, &h, 0, 1, err, sizeof(err)))
 		abort();
 	while (rec_next(r, &o) == 1) {
 		if (n < FUZZ_KEEP)

@@ -30,7 +30,7 @@ static struct rec_writer *open_seed(const char *dir, const char *name)
 	strcpy(h.options, "oomcast run --horizon 20");
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	unlink(path);   /* rewritten: not kept as path.1, as a daemon's restart would */
-	if (rec_open_write(&w, path, &h, 0, err, sizeof(err))) {
+	if (rec_open_write(&w, path, &h, 0, 1, err, sizeof(err))) {
 		fprintf(stderr, "gen_seeds: %s\n", err);
 		return NULL;
 	}

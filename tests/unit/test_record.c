@@ -122,7 +122,7 @@ static int write_file(const char *path, const struct obs *o, int n, uint64_t max
 
 	header(&h);
 	unlink(path);   /* a new file, not a daemon's restart (which keeps the old as path.1) */
-	if (rec_open_write(&w, path, &h, max, err, sizeof(err))) {
+	if (rec_open_write(&w, path, &h, max, 1, err, sizeof(err))) {
 		T_FAIL("open for write: %s", err);
 		return -1;
 	}
@@ -203,7 +203,7 @@ static void test_compact(void)
 	int i;
 
 	header(&h);
-	if (rec_open_write(&w, tpath("compact.rec"), &h, 0, err, sizeof(err))) {
+	if (rec_open_write(&w, tpath("compact.rec"), &h, 0, 1, err, sizeof(err))) {
 		T_FAIL("%s", err);
 		return;
 	}
@@ -233,7 +233,7 @@ static void test_rotation(void)
 
 	unlink(tpath("rot.rec.1"));
 	header(&h);
-	if (rec_open_write(&w, tpath("rot.rec"), &h, 4000, err, sizeof(err))) {
+	if (rec_open_write(&w, tpath("rot.rec"), &h, 4000, 1, err, sizeof(err))) {
 		T_FAIL("%s", err);
 		return;
 	}
@@ -511,7 +511,7 @@ static void test_flush_is_the_crash_boundary(void)
 	header(&h);
 	pid = fork();
 	if (pid == 0) {
-		if (rec_open_write(&w, tpath("kill.rec"), &h, 0, err, sizeof(err)))
+		if (rec_open_write(&w, tpath("kill.rec"), &h, 0, 1, err, sizeof(err)))
 			_exit(1);
 		for (i = 0; i < 10; i++)
 			rec_write(w, &in[i]);
@@ -536,7 +536,7 @@ static void test_writer_rejects_unknown_kind(void)
 	char err[256];
 
 	header(&h);
-	if (rec_open_write(&w, tpath("bad.rec"), &h, 0, err, sizeof(err))) {
+	if (rec_open_write(&w, tpath("bad.rec"), &h, 0, 1, err, sizeof(err))) {
 		T_FAIL("%s", err);
 		return;
 	}
@@ -544,7 +544,7 @@ static void test_writer_rejects_unknown_kind(void)
 	o->kind = 99;
 	ASSERT_EQ(rec_write(w, o), -EINVAL, "unknown kind refused");
 	rec_close_write(w);
-	ASSERT_EQ(rec_open_write(&w, "/nonexistent-dir/x.rec", &h, 0, err, sizeof(err)), -ENOENT,
+	ASSERT_EQ(rec_open_write(&w, "/nonexistent-dir/x.rec", &h, 0, 1, err, sizeof(err)), -ENOENT,
 		  "unwritable path");
 	ASSERT_TRUE(strstr(err, "/nonexistent-dir/x.rec") != NULL, err);
 }
@@ -564,7 +564,7 @@ static void write_incident_at(const char *path, const char *options, double t0, 
 	header(&h);
 	snprintf(h.options, sizeof(h.options), "%s", options);
 	unlink(path);
-	if (rec_open_write(&w, path, &h, max, err, sizeof(err))) {
+	if (rec_open_write(&w, path, &h, max, 1, err, sizeof(err))) {
 		T_FAIL("%s", err);
 		return;
 	}
@@ -870,7 +870,7 @@ static void test_replay_rotation_out_of_order(void)
 		header(&h);
 		unlink(rot);
 		unlink(rot1);
-		if (rec_open_write(&w, rot, &h, max, e, sizeof(e))) {
+		if (rec_open_write(&w, rot, &h, max, 1, e, sizeof(e))) {
 			T_FAIL("%s", e);
 			return;
 		}
@@ -943,7 +943,7 @@ static void test_existing_record_kept(void)
 	header(&h);
 	unlink(old);
 	write_file(rec, in, n, 0);
-	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, err, sizeof(err)), 1, "existing record kept");
+	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, 1, err, sizeof(err)), 1, "existing record kept");
 	ASSERT_TRUE(strstr(err, "moved it to") && strstr(err, old), err);
 	ASSERT_TRUE(!strstr(err, "replacing"), "no older FILE.1 to replace");
 	memset(&o, 0, sizeof(o));
@@ -958,36 +958,82 @@ static void test_existing_record_kept(void)
 	ASSERT_EQ(got, 1, "the new record starts empty");
 
 	/* FILE holds only a ready: nothing to replay, so it is replaced and FILE.1 stays */
-	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, err, sizeof(err)), 0, "empty session replaced");
+	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, 1, err, sizeof(err)), 0, "empty session replaced");
 	rec_close_write(w);
 	ASSERT_EQ(read_file(old, out, NOBS, &st, msg, sizeof(msg), NULL), n, "FILE.1 untouched");
 
 	/* a second restart with something recorded replaces the older FILE.1, as rotation does */
 	write_file(rec, in, 5, 0);
-	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, err, sizeof(err)), 1, "kept again");
+	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, 1, err, sizeof(err)), 1, "kept again");
 	ASSERT_TRUE(strstr(err, "replacing the older one") != NULL, err);
 	rec_close_write(w);
 	ASSERT_EQ(read_file(old, out, NOBS, &st, msg, sizeof(msg), NULL), 5, "the newer record");
 
 	/* an empty file holds nothing either */
 	write_bytes(rec, "", 0);
-	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, err, sizeof(err)), 0, "empty file replaced");
+	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, 1, err, sizeof(err)), 0, "empty file replaced");
 	rec_close_write(w);
 
 	/* nor does a torn header (a daemon killed in its first write): FILE.1 stays */
 	write_file(rec, in, 5, 0);
 	ASSERT_EQ(truncate(rec, 12), 0, "tear the header");
-	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, err, sizeof(err)), 0, "torn header replaced");
+	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, 1, err, sizeof(err)), 0, "torn header replaced");
 	rec_close_write(w);
 	ASSERT_EQ(read_file(old, out, NOBS, &st, msg, sizeof(msg), NULL), 5, "FILE.1 kept");
 
 	/* not a record: refused, named, left as it was */
 	write_bytes(rec, "precious notes\n", 15);
 	w = NULL;
-	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, err, sizeof(err)), -EEXIST, "garbage refused");
+	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, 1, err, sizeof(err)), -EEXIST, "garbage refused");
 	ASSERT_TRUE(w == NULL, "no writer");
 	ASSERT_TRUE(strstr(err, rec) && strstr(err, "not an oomcast record"), err);
 	ASSERT_STR(slurp(rec), "precious notes\n", "the file is untouched");
+}
+
+/* --record-keep 3: restarts and rotations push the older files one number up, up to
+ * FILE.3, the oldest falling off. */
+static void test_record_keep(void)
+{
+	static struct obs in[NOBS], out[NOBS];
+	const char *rec = tpath("keep.rec");
+	char path[600], err[512], msg[512];
+	struct rec_writer *w;
+	struct rec_header h;
+	int n = make_obs(in), st, i, k;
+
+	header(&h);
+	for (i = 1; i <= 4; i++) {
+		snprintf(path, sizeof(path), "%s.%d", rec, i);
+		unlink(path);
+	}
+	/* four sessions of 10, 11, 12 and 13 observations, each restart keeping the last */
+	for (k = 10; k <= 13; k++) {
+		write_file(rec, in, k, 0);
+		ASSERT_EQ(rec_open_write(&w, rec, &h, 0, 3, err, sizeof(err)), 1, "kept");
+		rec_close_write(w);
+	}
+	for (i = 1; i <= 3; i++) {
+		snprintf(path, sizeof(path), "%s.%d", rec, i);
+		ASSERT_EQ(read_file(path, out, NOBS, &st, msg, sizeof(msg), NULL), 14 - i,
+			  "FILE.i holds the i-th newest session");
+	}
+	snprintf(path, sizeof(path), "%s.4", rec);
+	ASSERT_TRUE(access(path, F_OK) != 0, "no FILE.4: the oldest fell off");
+
+	/* rotation: a small max_bytes makes many files; never more than FILE.3 */
+	unlink(rec);
+	ASSERT_EQ(rec_open_write(&w, rec, &h, 600, 3, err, sizeof(err)), 0, "open");
+	for (i = k = 0; i < n; i++)
+		k += rec_write(w, &in[i]) == 1;
+	rec_close_write(w);
+	ASSERT_TRUE(k > 3, "rotated more than three times");
+	for (i = 1; i <= 3; i++) {
+		snprintf(path, sizeof(path), "%s.%d", rec, i);
+		ASSERT_TRUE(read_file(path, out, NOBS, &st, msg, sizeof(msg), NULL) > 0 && st == 0,
+			    "each kept rotation reads cleanly");
+	}
+	ASSERT_TRUE(access(path, F_OK) == 0 && (snprintf(path, sizeof(path), "%s.4", rec),
+						 access(path, F_OK) != 0), "FILE.1..3, no FILE.4");
 }
 
 int main(void)
@@ -1012,6 +1058,7 @@ int main(void)
 	RUN(test_replay_deterministic_and_options);
 	RUN(test_replay_damaged);
 	RUN(test_existing_record_kept);
+	RUN(test_record_keep);
 	RUN(test_replay_files_in_time_order);
 	RUN(test_replay_rotation_out_of_order);
 	RUN(test_replay_option_messages);
