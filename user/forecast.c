@@ -26,6 +26,11 @@
  *     spans (its reach), and a curve needs FC_KNEE_MIN of data; a parabola that covers
  *     less, a breakout's leg, and a cycle of fewer than FC_CYCLE_PEAKS peaks, are not
  *     extrapolated beyond their reach at all.
+ *     A line (or curve) that rises through a band the cgroup has already been in (as high
+ *     or higher before, by half the noise floor, more than the time the line takes to climb
+ *     that floor ago, and back down since) opens no episode: its confidence is cut below the
+ *     minimum (new_ground): requests stepping a few MB up and down near the limit, sampled
+ *     unevenly, drew a rise that was not there.
  *     Evidence beyond the file LRU (memory.stat, memory.pressure):
  *     - refaults are recorded but not used: discounting refaulted active cache from
  *       reclaimable (cache refaulted as fast as it is reclaimed looks like a working set)
@@ -1046,6 +1051,33 @@ static double back_at(const struct fc_state *s, double level, double low, double
 	return -INFINITY;
 }
 
+/* Is the level now new ground for a trend of this slope? Usage that steps up and down by
+ * less than the hysteresis near its limit (requests allocating and freeing a few MB each),
+ * sampled unevenly (for seconds only at the troughs, then a few tops), draws a line that
+ * rises where nothing does. Since the last floor, among the samples older than the time
+ * the trend takes to climb the noise floor: one clearly above the level now (by half that
+ * floor), or one at it that a dip below it (by the floor) followed, says the cgroup has
+ * been here and came back down: a band, not a climb. A level reached and held (a leak in
+ * spells, quiet between them) is new ground; so is every sample of a steady trend. */
+static int new_ground(const struct fc_state *s, double now, double risk, double slope,
+		      double limit, double t_floor)
+{
+	double noise = FC_SPLIT_MIN * limit, before = now - noise / slope;
+	int dipped = 0;
+
+	for (int i = 0; i < s->nhist; i++) {
+		const struct fc_sample *h = hist_at(s, i);
+
+		if (h->t < t_floor)
+			break;
+		if (h->t <= before && (h->risk > risk + noise / 2 ||
+				       (dipped && h->risk > risk - noise / 2)))
+			return 0;
+		dipped |= h->risk < risk - noise;
+	}
+	return 1;
+}
+
 static void verdict(struct fc_state *s, const struct fc_params *p, const struct fc_input *in,
 		    double risk, struct fc_result *out)
 {
@@ -1114,6 +1146,11 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 		curved_trend(s, t0, tw, limit, &trend, out);
 	if (out->eta > p->horizon)
 		long_trend(s, in->t, tw, t_floor, limit, out);
+	/* On old ground the line's rise is not believed enough to open an episode; an open
+	 * one keeps its ETA (only a calm ETA clears it) */
+	if (out->mode != FC_NONE && out->slope > 0 &&
+	    !new_ground(s, in->t, risk, out->slope, limit, t_floor))
+		out->confidence = fmin(out->confidence, p->min_confidence / 2);
 	/* A burst: the last second rose by more than the turn threshold, at more than twice the
 	 * trend's pace (a steady leak is the trend's business, not a burst). A second's slope is
 	 * not extrapolated beyond the shortest trend window: further out, the trend speaks. */
