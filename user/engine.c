@@ -95,14 +95,20 @@ static int task_cmp(const void *a, const void *b)
 	return (x->rate < y->rate) - (x->rate > y->rate);
 }
 
+/* Tasks seen allocating within this long before an event are named in it; one seen longer
+ * ago may have exited (a shell or a shim that ran at the start, its pid free for reuse). */
+#define TOP_IDLE 30.0
+
 static void fill_top(struct oc_event *ev, struct eng_cgroup *c)
 {
 	struct obs_task sorted[32];
-	int i;
+	int i, n = 0;
 
-	memcpy(sorted, c->tasks, c->ntasks * sizeof(sorted[0]));
-	qsort(sorted, c->ntasks, sizeof(sorted[0]), task_cmp);
-	for (i = 0; i < c->ntasks && ev->ntop < ENG_TOP_TASKS; i++) {
+	for (i = 0; i < c->ntasks; i++)
+		if (ev->time - c->tasks_t[i] <= TOP_IDLE)
+			sorted[n++] = c->tasks[i];
+	qsort(sorted, n, sizeof(sorted[0]), task_cmp);
+	for (i = 0; i < n && ev->ntop < ENG_TOP_TASKS; i++) {
 		struct ev_task *t = &ev->top[ev->ntop++];
 
 		t->pid = sorted[i].pid;
@@ -260,15 +266,18 @@ static void on_task(struct engine *e, const struct obs *o)
 	for (i = 0; i < c->ntasks; i++) {
 		if (c->tasks[i].pid == o->task.pid) {
 			c->tasks[i] = o->task;
+			c->tasks_t[i] = o->t;
 			return;
 		}
 		if (c->tasks[i].rate < c->tasks[low].rate)
 			low = i;
 	}
 	if (c->ntasks < (int)(sizeof(c->tasks) / sizeof(c->tasks[0])))
-		c->tasks[c->ntasks++] = o->task;
-	else if (o->task.rate > c->tasks[low].rate)
-		c->tasks[low] = o->task;
+		low = c->ntasks++;
+	else if (!(o->task.rate > c->tasks[low].rate))
+		return;
+	c->tasks[low] = o->task;
+	c->tasks_t[low] = o->t;
 }
 
 static int32_t adj_lookup(const struct engine *e, uint32_t pid)

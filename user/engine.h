@@ -153,6 +153,7 @@ struct eng_cgroup {
 	int have_oom;
 	uint64_t forecasts, kills, stalls, reclaims;
 	struct obs_task tasks[32];
+	double tasks_t[32];             /* when each was last seen allocating */
 	int ntasks;
 	struct eng_cgroup *next;        /* all cgroups, newest first */
 	struct eng_cgroup *hnext;       /* same hash bucket */

@@ -403,10 +403,18 @@ static void watch_del(struct daemon *d, struct watch *w)
 
 /* A rescan's cgroups not watched yet: watched after the ones gone are unwatched, so that a
  * path removed and made again between two rescans (a restarted container) says `unwatch`
- * (old id) before `watch` (new id), and a consumer that keys on paths keeps the new one. */
+ * (old id) before `watch` (new id), and a consumer that keys on paths keeps the new one.
+ * Kept as their paths' own length (a node's first rescan finds a thousand: 1 KiB each as
+ * struct cg_info left the daemon's heap 1 MiB larger for good). */
+struct fresh_cg {
+	uint64_t id;
+	enum cg_version version;
+	char *path;
+};
+
 struct discovered {
 	struct daemon *d;
-	struct cg_info *fresh;
+	struct fresh_cg *fresh;
 	size_t n, cap;
 };
 
@@ -414,6 +422,7 @@ static int discover_visit(const struct cg_info *cg, void *arg)
 {
 	struct discovered *s = arg;
 	struct watch *w = watch_find(s->d, cg->id);
+	char *path;
 
 	if (w) {
 		w->seen = s->d->gen;
@@ -421,14 +430,16 @@ static int discover_visit(const struct cg_info *cg, void *arg)
 	}
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 16;
-		struct cg_info *f = realloc(s->fresh, cap * sizeof(*f));
+		struct fresh_cg *f = realloc(s->fresh, cap * sizeof(*f));
 
 		if (!f)
 			return 0;       /* out of memory: the next rescan finds it */
 		s->fresh = f;
 		s->cap = cap;
 	}
-	s->fresh[s->n++] = *cg;
+	if (!(path = strdup(cg->path)))
+		return 0;
+	s->fresh[s->n++] = (struct fresh_cg){ cg->id, cg->version, path };
 	return 0;
 }
 
@@ -453,9 +464,15 @@ static void discover(struct daemon *d)
 					watch_del(d, w);
 			}
 		}
-		for (size_t k = 0; k < s.n; k++)
-			watch_add(d, &s.fresh[k]);
+		for (size_t k = 0; k < s.n; k++) {
+			struct cg_info cg = { .version = s.fresh[k].version, .id = s.fresh[k].id };
+
+			snprintf(cg.path, sizeof(cg.path), "%s", s.fresh[k].path);
+			watch_add(d, &cg);
+		}
 	}
+	for (size_t k = 0; k < s.n; k++)
+		free(s.fresh[k].path);
 	free(s.fresh);
 }
 
