@@ -476,6 +476,8 @@ int BPF_PROG(oc_victim_btf, struct task_struct *victim)
 	return 0;
 }
 
+#define OC_SEEN_FRESH_NS (60ULL * 1000000000ULL)
+
 /* Older kernels pass only the pid. A memcg OOM runs in the context of the task whose
  * charge failed, which is inside the OOMing cgroup, so its memcg names the cgroup. */
 SEC("tracepoint/oom/mark_victim")
@@ -491,8 +493,15 @@ int oc_victim_tp(struct trace_event_raw_mark_victim *ctx)
 	/* The current task is the one whose charge failed, in the memcg that OOMs or below
 	 * it: the walk finds the cgroup at its limit from there as well. It is the victim's
 	 * own memcg only if it is the victim; else the tasks map may know the victim's. */
-	emit_victim(task_memcg_css(task), pid, adj, 0, NULL, false, self,
-		    self ? NULL : bpf_map_lookup_elem(&tasks, &pid));
+	struct oc_task *seen = self ? NULL : bpf_map_lookup_elem(&tasks, &pid);
+
+	/* Entries stay until the LRU evicts them: a pid reused, or a task moved since, would
+	 * name the wrong cgroup. Only a task seen allocating within a minute, whose watched
+	 * cgroup is still watched (an OOM victim is the task holding the most). */
+	if (seen && (bpf_ktime_get_ns() - seen->last_ns > OC_SEEN_FRESH_NS ||
+		     !watched_lookup(&seen->watched_id)))
+		seen = NULL;
+	emit_victim(task_memcg_css(task), pid, adj, 0, NULL, false, self, seen);
 	return 0;
 }
 

@@ -269,12 +269,16 @@ static void on_task(struct engine *e, const struct obs *o)
 			c->tasks_t[i] = o->t;
 			return;
 		}
-		if (c->tasks[i].rate < c->tasks[low].rate)
+		/* the slot to give up: one not seen for TOP_IDLE (its task may be gone: its last
+		 * rate stays), else the slowest */
+		if ((o->t - c->tasks_t[i] > TOP_IDLE) != (o->t - c->tasks_t[low] > TOP_IDLE)
+			    ? o->t - c->tasks_t[i] > TOP_IDLE
+			    : c->tasks[i].rate < c->tasks[low].rate)
 			low = i;
 	}
 	if (c->ntasks < (int)(sizeof(c->tasks) / sizeof(c->tasks[0])))
 		low = c->ntasks++;
-	else if (!(o->task.rate > c->tasks[low].rate))
+	else if (!(o->t - c->tasks_t[low] > TOP_IDLE) && !(o->task.rate > c->tasks[low].rate))
 		return;
 	c->tasks[low] = o->task;
 	c->tasks_t[low] = o->t;

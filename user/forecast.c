@@ -1146,11 +1146,11 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 		curved_trend(s, t0, tw, limit, &trend, out);
 	if (out->eta > p->horizon)
 		long_trend(s, in->t, tw, t_floor, limit, out);
-	/* On old ground the line's rise is not believed enough to open an episode; an open
-	 * one keeps its ETA (only a calm ETA clears it) */
-	if (out->mode != FC_NONE && out->slope > 0 &&
-	    !new_ground(s, in->t, risk, out->slope, limit, t_floor))
-		out->confidence = fmin(out->confidence, p->min_confidence / 2);
+	/* On old ground the line's rise is not believed enough to open an episode (fc_observe
+	 * cuts its confidence, after pressure had its say); an open one keeps its ETA (only a
+	 * calm ETA clears it) */
+	s->old_ground = out->mode != FC_NONE && out->slope > 0 &&
+			!new_ground(s, in->t, risk, out->slope, limit, t_floor);
 	/* A burst: the last second rose by more than the turn threshold, at more than twice the
 	 * trend's pace (a steady leak is the trend's business, not a burst). A second's slope is
 	 * not extrapolated beyond the shortest trend window: further out, the trend speaks. */
@@ -1187,6 +1187,7 @@ void fc_observe(struct fc_state *s, const struct fc_params *p, const struct fc_i
 		return;
 	}
 	out->risk = risk;
+	s->old_ground = 0;
 	s->nsamples++;
 	hist_push(s, in->t, risk);
 	track_turns(s, in->t, risk, limit);
@@ -1201,6 +1202,10 @@ void fc_observe(struct fc_state *s, const struct fc_params *p, const struct fc_i
 	if (out->mode != FC_NONE && s->pressure > 0 &&
 	    (double)in->usage >= limit - FC_TURN * limit)
 		out->confidence = 1 - (1 - out->confidence) * (1 - s->pressure);
+	/* after pressure: PSI at a band near the limit (requests that reclaim as they come) is
+	 * no rise either */
+	if (s->old_ground && out->mode != FC_NONE && out->mode != FC_BURST)
+		out->confidence = fmin(out->confidence, p->min_confidence / 2);
 	(void)in->kernel_rate;
 	s->prev = *out;
 	s->prev_t = in->t;

@@ -109,7 +109,8 @@ static void disable(struct ld_hook *h, struct bpf_program *prog, const char *why
 	snprintf(h->why, sizeof(h->why), "%s", why);
 }
 
-/* Pick one program per hook. classic_only: the retry after a tp_btf load failure. */
+/* Pick one program per hook. classic_only: classic tracepoints only (--classic-tracepoints,
+ * or the retry after a tp_btf load failure). */
 static void choose(struct loader *l, const struct ld_opts *o, const struct btf *btf,
 		   int classic_only)
 {
@@ -317,6 +318,7 @@ static int kernel_can(char *err, size_t len)
 {
 	struct utsname u;
 	char mode[128] = "";
+	int fd;
 	FILE *f = fopen("/sys/kernel/security/lockdown", "r");
 
 	if (f) {
@@ -332,12 +334,24 @@ static int kernel_can(char *err, size_t len)
 	}
 	if (uname(&u))
 		snprintf(u.release, sizeof(u.release), "?");
-	/* A probe that cannot run (no privilege) answers < 0: the load will say why. */
-	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 0) {
+	/* A ring buffer of one page, made here rather than by libbpf's probe, which answers 0
+	 * for any failure (no privilege as well) and asks for 4 KiB (too small for 64-KiB
+	 * pages). EINVAL is a kernel without the map type; EPERM a missing capability. */
+	fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, (__u32)sysconf(_SC_PAGESIZE), NULL);
+	if (fd >= 0) {
+		close(fd);
+	} else if (errno == EPERM || errno == EACCES) {
+		say(err, len, "not allowed to create BPF maps (%s): oomcast needs root with "
+		    "CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN (a privileged container)",
+		    strerror(errno));
+		return -EPERM;
+	} else if (errno == EINVAL) {
 		say(err, len, "this kernel (%s) has no BPF ring buffer (Linux 5.8): oomcast needs "
 		    "Linux 5.11 or later", u.release);
 		return -ENOTSUP;
 	}
+	/* libbpf's helper probe answers 0 only when the verifier names the helper unknown; a
+	 * load it cannot make at all answers < 0, and the real load then says why */
 	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_get_current_task_btf,
 				    NULL) == 0) {
 		say(err, len, "this kernel (%s) lacks the BPF helper bpf_get_current_task_btf "
@@ -347,26 +361,19 @@ static int kernel_can(char *err, size_t len)
 	return 0;
 }
 
-/* Without -vv: libbpf's warnings, but a verifier log (dozens of lines) only as the name of
- * the program it rejected, which the retry message then gives. */
+/* Without -vv: libbpf's warnings, but a verifier log (dozens of lines, printed by libbpf in
+ * one call) only as the name of the program it rejected, which the retry message then
+ * gives. */
 static char failed_prog[64];
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	static int in_log;
 	char line[512];
 	const char *q;
 
-	if (level != LIBBPF_WARN)
+	if (level != LIBBPF_WARN || strstr(fmt, "PROG LOAD LOG"))
 		return 0;
 	vsnprintf(line, sizeof(line), fmt, ap);
-	if (strstr(line, "-- BEGIN PROG LOAD LOG --"))
-		in_log = 1;
-	if (in_log) {
-		if (strstr(line, "-- END PROG LOAD LOG --"))
-			in_log = 0;
-		return 0;
-	}
 	if ((q = strstr(line, "prog '")) && strstr(line, "load failed")) {
 		size_t n = strcspn(q + 6, "'");
 

@@ -25,7 +25,7 @@ struct rec_reader;
  * older ones one number up, up to path.keep (keep 0 or 1: path.1 alone, replaced) unless it holds nothing to replay (no observation but cgroups
  * announced, ready and stop), in which case it is replaced. An existing file that is not a
  * record is refused (-EEXIST). max_bytes > 0 rotates: when the file would pass max_bytes it
- * is renamed to path.1 (replacing an older one) and a new file starts with the same header
+ * is renamed to path.1 (the older ones shifted as above) and a new file starts with the same header
  * and the current cgroup set re-announced by the writer. Returns 0, 1 when an existing
  * record was moved to path.1 (err then says so, for the daemon to tell), or -errno (err
  * says why). */

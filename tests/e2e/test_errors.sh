@@ -41,6 +41,9 @@ expect "fractional record keep" "record-keep.*1 to 99" "$OOMCAST" run --record-k
 expect "bad sample size" "sample-kib" "$OOMCAST" run --sample-kib 3
 if id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
 	expect "not root" "needs root" setpriv --reuid=nobody --regid=nogroup --clear-groups "$OOMCAST" run
+	# root without the capabilities BPF needs (a container that is not privileged)
+	expect "root without CAP_BPF" "not allowed to create BPF maps.*CAP_BPF" \
+		setpriv --bounding-set=-sys_admin,-bpf,-perfmon "$OOMCAST" run --no-pin
 fi
 check "help explains the options" bash -c "'$OOMCAST' run --help | grep -q -- '--horizon'"
 check "top-level help exits 0" bash -c "'$OOMCAST' --help >/dev/null"

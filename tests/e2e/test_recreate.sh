@@ -42,7 +42,8 @@ start_daemon "$out3" || { not_ok "discovery daemon ready" "$(tail -3 "$out3.err"
 old=$(stat -c %i "$cg")
 rmdir "$cg" && mkdir "$cg" && echo $((64 << 20)) > "$cg/memory.limit_in_bytes"
 new=$(stat -c %i "$cg")
-for _ in $(seq 60); do grep -q "\"cgroup_id\":$new" "$out3" && break; sleep 0.1; done
+# discovery spaces its rescans by what they cost, up to 10 s apart on a busy host
+for _ in $(seq 150); do grep -q "\"cgroup_id\":$new" "$out3" && break; sleep 0.1; done
 stop_daemon
 check "discovery: unwatch of the old id ($old), then watch of the new ($new)" python3 -c "
 import json, sys
