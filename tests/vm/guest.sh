@@ -110,8 +110,11 @@ run_in() {
 # start_oomcast CGDIR HORIZON OUTPREFIX: start the daemon and wait for "ready" (the verifier
 # and the attach are slow under software emulation, hence the long bound)
 # (CGDIR "" watches every limited cgroup: the DaemonSet's mode)
+# ($OC_EXTRA: more daemon flags, for one case)
+OC_EXTRA=
 start_oomcast() {
-	oomcast run ${1:+--cgroup "$1"} --horizon "$2" --json --verbose >"$3.json" 2>"$3.log" &
+	# shellcheck disable=SC2086
+	oomcast run ${1:+--cgroup "$1"} --horizon "$2" --json --verbose $OC_EXTRA >"$3.json" 2>"$3.log" &
 	OPID=$!
 	_t0=$(now)
 	if ! wait_grep "$3.json" '"event"[ ]*:[ ]*"ready"' 120 "$OPID"; then
@@ -242,6 +245,21 @@ leak_kill() {
 case_leak() {
 	leak_kill leak || return
 	if [ -z "$_bad" ]; then ok leak; else fail leak "${_bad# }"; fi
+}
+
+# --- classic: the same leak with classic tracepoints only (the kmem/mm_page_alloc and
+# oom/mark_victim programs, as kernels without tp_btf for them load), on v2 ---------------
+case_classic() {
+	OC_EXTRA=--classic-tracepoints
+	leak_kill classic
+	_r=$?
+	OC_EXTRA=
+	[ $_r = 0 ] || return
+	grep -q "hook mark_victim: tracepoint" $W/classic-oomcast.log ||
+		_bad="$_bad mark_victim-not-classic"
+	grep -q "hook mm_page_alloc: tracepoint" $W/classic-oomcast.log ||
+		_bad="$_bad mm_page_alloc-not-classic"
+	if [ -z "$_bad" ]; then ok classic; else fail classic "${_bad# }"; fi
 }
 
 # --- tmpfs: the leak held in a tmpfs file (shmem). On v2 memory.stat's `file` counts shmem,
@@ -509,7 +527,7 @@ for c in $cases; do
 	_c0=$(now)
 	case $c in
 	kernel) case_kernel ;;
-	leak | tmpfs | cache | high | discover)
+	leak | classic | tmpfs | cache | high | discover)
 		if command -v oomcast >/dev/null; then "case_$c"; else fail "$c" "no oomcast in the image"; fi
 		;;
 	swap | swap_v1)
