@@ -403,56 +403,50 @@ static void firing_update(struct actions *a, const struct oc_event *ev)
 		*f = a->firing[--a->nfiring];
 }
 
-static void post_webhooks(struct actions *a, const struct oc_event *ev)
+/* An Alertmanager body for ev, with the start times of the cgroup's open alerts (f). */
+static char *am_body(const struct actions *a, const struct oc_event *ev,
+		     const struct act_firing *f)
 {
-	struct act_firing *f;
-	struct wh_am_ctx ctx;
-	char *body;
-	int i;
+	struct wh_am_ctx ctx = { .node = a->node,
+				 .forecast_since = f ? f->forecast_since : NAN,
+				 .stall_since = f ? f->stall_since : NAN };
 
-	if (!a->nwh || !wh_wanted(ev->kind))
-		return;
-	if (a->format == WH_ALERTMANAGER) {
-		f = firing_of(a, ev->cgroup_id, 0);
-		ctx.node = a->node;
-		ctx.forecast_since = f ? f->forecast_since : NAN;
-		ctx.stall_since = f ? f->stall_since : NAN;
-		body = wh_am_body(ev, &ctx);
-	} else {
-		body = ev_to_json_string(ev);
-	}
-	for (i = 0; body && i < a->nwh; i++)
+	return wh_am_body(ev, &ctx);
+}
+
+/* body to every webhook URL, then freed (NULL: nothing) */
+static void post_all(struct actions *a, char *body)
+{
+	for (int i = 0; body && i < a->nwh; i++)
 		wh_post(a->wh[i], body);        /* a full queue counts its drop itself */
 	free(body);
+}
+
+static void post_webhooks(struct actions *a, const struct oc_event *ev)
+{
+	if (!a->nwh || !wh_wanted(ev->kind))
+		return;
+	post_all(a, a->format == WH_ALERTMANAGER ? am_body(a, ev, firing_of(a, ev->cgroup_id, 0))
+						 : ev_to_json_string(ev));
 }
 
 /* Open Alertmanager alerts, posted again every am_resend seconds with their first start. */
 static void resend_firing(struct actions *a)
 {
 	double now = mono_now(), every = a->cfg.am_resend > 0 ? a->cfg.am_resend : ACT_AM_RESEND;
-	struct wh_am_ctx ctx;
-	int i, j, k;
 
 	if (!a->nwh || a->format != WH_ALERTMANAGER)
 		return;
-	for (i = 0; i < a->nfiring; i++) {
+	for (int i = 0; i < a->nfiring; i++) {
 		struct act_firing *f = &a->firing[i];
-		const struct oc_event *open[2] = { isfinite(f->forecast_since) ? &f->forecast : NULL,
-						   isfinite(f->stall_since) ? &f->stall : NULL };
 
 		if (now - f->sent < every)
 			continue;
 		f->sent = now;
-		ctx.node = a->node;
-		ctx.forecast_since = f->forecast_since;
-		ctx.stall_since = f->stall_since;
-		for (k = 0; k < 2; k++) {
-			char *body = open[k] ? wh_am_body(open[k], &ctx) : NULL;
-
-			for (j = 0; body && j < a->nwh; j++)
-				wh_post(a->wh[j], body);
-			free(body);
-		}
+		if (isfinite(f->forecast_since))
+			post_all(a, am_body(a, &f->forecast, f));
+		if (isfinite(f->stall_since))
+			post_all(a, am_body(a, &f->stall, f));
 	}
 }
 
