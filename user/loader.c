@@ -109,6 +109,26 @@ static void disable(struct ld_hook *h, struct bpf_program *prog, const char *why
 	snprintf(h->why, sizeof(h->why), "%s", why);
 }
 
+/* A hook with a tp_btf program only: loaded where the kernel's BTF has the tracepoint
+ * (and tp_btf is wanted), else off, saying why and what is lost (`without`). */
+static void tp_btf_only(struct loader *l, const struct btf *btf, int classic_only,
+			const char *name, struct bpf_program *prog, const char *tp,
+			const char *without)
+{
+	struct ld_hook *h = hook_add(l, name, prog, "tp_btf");
+	char why[sizeof(h->why)];
+
+	if (!classic_only && tp_btf_proto(btf, tp)) {
+		bpf_program__set_autoload(prog, true);
+		return;
+	}
+	if (classic_only)
+		snprintf(why, sizeof(why), "classic tracepoints only: %s", without);
+	else
+		snprintf(why, sizeof(why), "no tp_btf/%s: %s", tp, without);
+	disable(h, NULL, why);
+}
+
 /* Pick one program per hook. classic_only: classic tracepoints only (--classic-tracepoints,
  * or the retry after a tp_btf load failure). */
 static void choose(struct loader *l, const struct ld_opts *o, const struct btf *btf,
@@ -154,13 +174,8 @@ static void choose(struct loader *l, const struct ld_opts *o, const struct btf *
 			disable(h, NULL, "no syscall tracepoints (CONFIG_FTRACE_SYSCALLS off)");
 	}
 
-	h = hook_add(l, "memcg_reclaim", s->progs.oc_memcg_reclaim, "tp_btf");
-	if (classic_only)
-		disable(h, NULL, "classic tracepoints only: reclaim counts off");
-	else if (tp_btf_proto(btf, "mm_vmscan_memcg_reclaim_begin"))
-		bpf_program__set_autoload(s->progs.oc_memcg_reclaim, true);
-	else
-		disable(h, NULL, "no tp_btf/mm_vmscan_memcg_reclaim_begin: reclaim counts off");
+	tp_btf_only(l, btf, classic_only, "memcg_reclaim", s->progs.oc_memcg_reclaim,
+		    "mm_vmscan_memcg_reclaim_begin", "reclaim counts off");
 
 	if (!classic_only && tp_btf_first_arg_is_ptr(btf, "mark_victim")) {
 		h = hook_add(l, "mark_victim", s->progs.oc_victim_btf, "tp_btf");
@@ -175,23 +190,15 @@ static void choose(struct loader *l, const struct ld_opts *o, const struct btf *
 		disable(h, NULL, "no oom/mark_victim tracepoint: oom_kill events unavailable");
 	}
 
-	h = hook_add(l, "oom_score_adj_update", s->progs.oc_score_adj, "tp_btf");
-	if (classic_only)
-		disable(h, NULL, "classic tracepoints only: oom_score_adj read when a task is seen");
-	else if (tp_btf_proto(btf, "oom_score_adj_update"))
-		bpf_program__set_autoload(s->progs.oc_score_adj, true);
-	else
-		disable(h, NULL, "no tp_btf/oom_score_adj_update");
+	tp_btf_only(l, btf, classic_only, "oom_score_adj_update", s->progs.oc_score_adj,
+		    "oom_score_adj_update", "oom_score_adj read when a task is seen");
 
-	h = hook_add(l, "rss_stat", s->progs.oc_rss_stat, "tp_btf");
-	if (!o->task_rss)
-		disable(h, NULL, "off (per-page cost; enable with --task-rss)");
-	else if (classic_only)
-		disable(h, NULL, "classic tracepoints only: no --task-rss");
-	else if (tp_btf_proto(btf, "rss_stat"))
-		bpf_program__set_autoload(s->progs.oc_rss_stat, true);
+	if (o->task_rss)
+		tp_btf_only(l, btf, classic_only, "rss_stat", s->progs.oc_rss_stat, "rss_stat",
+			    "no --task-rss");
 	else
-		disable(h, NULL, "no tp_btf/rss_stat");
+		disable(hook_add(l, "rss_stat", s->progs.oc_rss_stat, "tp_btf"), NULL,
+			"off (per-page cost; enable with --task-rss)");
 }
 
 static int open_skel(struct loader *l, const struct ld_opts *o, const struct btf *btf,
