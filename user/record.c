@@ -681,13 +681,14 @@ static void older_path(char *dst, size_t len, const char *path)
 	snprintf(dst, len, "%s.1", path);
 }
 
-/* Make room at path.1 for the file about to be kept there: with keep > 1, path.(keep-1)
- * moves to path.keep (replacing the oldest), ... path.1 to path.2. Returns whether path.1
- * will be replaced (keep 1 and one there), or -errno. */
-static int shift_older(const char *path, unsigned keep)
+/* Keep the file at path as path.1, the rotation's and the restart's way alike: with
+ * keep > 1 path.(keep-1) first moves to path.keep (replacing the oldest), ... path.1 to
+ * path.2. Returns whether an older path.1 was replaced (keep 1 and one there), or -errno. */
+static int keep_aside(const char *path, unsigned keep)
 {
 	char from[CG_PATH_MAX + 8], to[CG_PATH_MAX + 8];
 	struct stat st;
+	int replaced;
 
 	for (unsigned i = keep; i > 1; i--) {
 		snprintf(from, sizeof(from), "%s.%u", path, i - 1);
@@ -695,8 +696,9 @@ static int shift_older(const char *path, unsigned keep)
 		if (rename(from, to) && errno != ENOENT)
 			return -errno;
 	}
-	older_path(from, sizeof(from), path);
-	return !lstat(from, &st);
+	older_path(to, sizeof(to), path);
+	replaced = !lstat(to, &st);
+	return rename(path, to) ? -errno : replaced;
 }
 
 /* The file is full: keep it as path.1 and start anew. The new file re-announces the
@@ -704,7 +706,6 @@ static int shift_older(const char *path, unsigned keep)
  * path.1 then path gives the live events once, as the engine ignores a known cgroup's ADD. */
 static int rotate(struct rec_writer *w, double t)
 {
-	char old[CG_PATH_MAX + 8];
 	struct rec_cg *c;
 	int err;
 
@@ -712,11 +713,8 @@ static int rotate(struct rec_writer *w, double t)
 		return err;
 	close(w->fd);
 	w->fd = -1;
-	if ((err = shift_older(w->path, w->keep)) < 0)
+	if ((err = keep_aside(w->path, w->keep)) < 0)
 		return w->err = err;
-	older_path(old, sizeof(old), w->path);
-	if (rename(w->path, old))
-		return w->err = -errno;
 	w->h.start_time = t;
 	if ((err = start_file(w)))
 		return w->err = err;
@@ -817,17 +815,11 @@ static int keep_existing(const char *path, unsigned keep, char *err, size_t errl
 	if (!has_content(path))
 		return 0;
 	older_path(old, sizeof(old), path);
-	had_old = shift_older(path, keep);
+	had_old = keep_aside(path, keep);
 	if (had_old < 0) {
-		snprintf(err, errlen, "cannot move the older records of %s aside: %s", path,
+		snprintf(err, errlen, "cannot move the existing record %s to %s: %s", path, old,
 			 strerror(-had_old));
 		return had_old;
-	}
-	if (rename(path, old)) {
-		rc = -errno;
-		snprintf(err, errlen, "cannot move the existing record %s to %s: %s", path, old,
-			 strerror(-rc));
-		return rc;
 	}
 	if (keep > 1)
 		snprintf(err, errlen, "%s existed: moved it to %s (older records kept up to %s.%u), "
