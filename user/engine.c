@@ -99,13 +99,19 @@ static int task_cmp(const void *a, const void *b)
  * ago may have exited (a shell or a shim that ran at the start, its pid free for reuse). */
 #define TOP_IDLE 30.0
 
+/* Task slot i not seen allocating for TOP_IDLE at time t. */
+static int idle(const struct eng_cgroup *c, int i, double t)
+{
+	return t - c->tasks_t[i] > TOP_IDLE;
+}
+
 static void fill_top(struct oc_event *ev, struct eng_cgroup *c)
 {
 	struct obs_task sorted[32];
 	int i, n = 0;
 
 	for (i = 0; i < c->ntasks; i++)
-		if (ev->time - c->tasks_t[i] <= TOP_IDLE)
+		if (!idle(c, i, ev->time))
 			sorted[n++] = c->tasks[i];
 	qsort(sorted, n, sizeof(sorted[0]), task_cmp);
 	for (i = 0; i < n && ev->ntop < ENG_TOP_TASKS; i++) {
@@ -271,14 +277,13 @@ static void on_task(struct engine *e, const struct obs *o)
 		}
 		/* the slot to give up: one not seen for TOP_IDLE (its task may be gone: its last
 		 * rate stays), else the slowest */
-		if ((o->t - c->tasks_t[i] > TOP_IDLE) != (o->t - c->tasks_t[low] > TOP_IDLE)
-			    ? o->t - c->tasks_t[i] > TOP_IDLE
-			    : c->tasks[i].rate < c->tasks[low].rate)
+		if (idle(c, i, o->t) > idle(c, low, o->t) ||
+		    (idle(c, i, o->t) == idle(c, low, o->t) && c->tasks[i].rate < c->tasks[low].rate))
 			low = i;
 	}
 	if (c->ntasks < (int)(sizeof(c->tasks) / sizeof(c->tasks[0])))
 		low = c->ntasks++;
-	else if (!(o->t - c->tasks_t[low] > TOP_IDLE) && !(o->task.rate > c->tasks[low].rate))
+	else if (!idle(c, low, o->t) && !(o->task.rate > c->tasks[low].rate))
 		return;
 	c->tasks[low] = o->task;
 	c->tasks_t[low] = o->t;

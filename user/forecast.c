@@ -1078,8 +1078,9 @@ static int new_ground(const struct fc_state *s, double now, double risk, double 
 	return 1;
 }
 
-static void verdict(struct fc_state *s, const struct fc_params *p, const struct fc_input *in,
-		    double risk, struct fc_result *out)
+/* Returns whether the verdict's rise is on old ground (new_ground), for fc_observe. */
+static int verdict(struct fc_state *s, const struct fc_params *p, const struct fc_input *in,
+		   double risk, struct fc_result *out)
 {
 	double limit = (double)in->limit, turn = FC_TURN * limit, tw = trend_window(p);
 	double t_floor = s->nfloors ? s->floors[s->nfloors - 1].t : -INFINITY;
@@ -1088,6 +1089,7 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 	 * start-up ramp before a GC) is a slope that the series no longer has. */
 	double t0 = fmax(in->t - tw, t_floor);
 	struct fit trend, burst;
+	int old_ground;
 
 	/* nor is a quick refill of a held level part of a trend: back within FC_KNEE_MIN of
 	 * leaving the floor (a ramp too short for a line), the line starts where it came back
@@ -1135,7 +1137,7 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 				out->confidence = leg.r2 * reach(leg.span, e);   /* a line */
 			}
 		}
-		return;
+		return 0;
 	}
 
 	out->mode = trend.slope > 0 ? FC_TREND : FC_NONE;
@@ -1149,8 +1151,8 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 	/* On old ground the line's rise is not believed enough to open an episode (fc_observe
 	 * cuts its confidence, after pressure had its say); an open one keeps its ETA (only a
 	 * calm ETA clears it) */
-	s->old_ground = out->mode != FC_NONE && out->slope > 0 &&
-			!new_ground(s, in->t, risk, out->slope, limit, t_floor);
+	old_ground = out->mode != FC_NONE && out->slope > 0 &&
+		     !new_ground(s, in->t, risk, out->slope, limit, t_floor);
 	/* A burst: the last second rose by more than the turn threshold, at more than twice the
 	 * trend's pace (a steady leak is the trend's business, not a burst). A second's slope is
 	 * not extrapolated beyond the shortest trend window: further out, the trend speaks. */
@@ -1166,12 +1168,14 @@ static void verdict(struct fc_state *s, const struct fc_params *p, const struct 
 			out->confidence = fmax(burst.r2, 0.5);
 		}
 	}
+	return old_ground;
 }
 
 void fc_observe(struct fc_state *s, const struct fc_params *p, const struct fc_input *in,
 		struct fc_result *out)
 {
 	double limit = (double)in->limit, risk;
+	int old_ground = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->eta = INFINITY;
@@ -1187,12 +1191,11 @@ void fc_observe(struct fc_state *s, const struct fc_params *p, const struct fc_i
 		return;
 	}
 	out->risk = risk;
-	s->old_ground = 0;
 	s->nsamples++;
 	hist_push(s, in->t, risk);
 	track_turns(s, in->t, risk, limit);
 	if (s->nsamples >= p->min_samples) {
-		verdict(s, p, in, risk, out);
+		old_ground = verdict(s, p, in, risk, out);
 		/* at the limit (within counter noise) and no growth in the fit: the cgroup is
 		 * stuck there and the time is up, whatever a line through a dip says */
 		if (risk >= limit * (1 - FC_SPLIT_MIN) && !isfinite(out->eta))
@@ -1204,7 +1207,7 @@ void fc_observe(struct fc_state *s, const struct fc_params *p, const struct fc_i
 		out->confidence = 1 - (1 - out->confidence) * (1 - s->pressure);
 	/* after pressure: PSI at a band near the limit (requests that reclaim as they come) is
 	 * no rise either */
-	if (s->old_ground && out->mode != FC_NONE && out->mode != FC_BURST)
+	if (old_ground && out->mode != FC_NONE && out->mode != FC_BURST)
 		out->confidence = fmin(out->confidence, p->min_confidence / 2);
 	(void)in->kernel_rate;
 	s->prev = *out;

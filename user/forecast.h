@@ -74,7 +74,6 @@ struct fc_state {
 	/* evidence beyond the file LRU, from fresh readings */
 	double psi_some_prev;           /* the last fresh reading's PSI some avg10 */
 	double pressure;                /* 0..1: PSI's evidence of real pressure, last fresh */
-	int old_ground;                 /* the last verdict's rise was through a band visited */
 	struct fc_result prev;          /* the last verdict, and when */
 	double prev_t;
 };
