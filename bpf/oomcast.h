@@ -94,7 +94,8 @@ enum oc_rec_type {
  *   VICTIM    cgroup_id (nearest watched at its limit, else nearest watched, else the
  *             victim's own memcg), usage_bytes (of cgroup_id),
  *             a = victim's own memcg id (0 if not known: before Linux 6.8, unless the
- *             victim was the task whose charge failed), b = victim's RSS in pages,
+ *             victim was the task whose charge failed or the tasks map saw it allocate
+ *             within a minute), b = victim's RSS in pages,
  *             pid/comm/oom_score_adj
  *   RECLAIM   cgroup_id, usage_bytes, a = reclaim_count
  *   SCORE_ADJ cgroup_id (task's memcg), pid/comm/oom_score_adj */

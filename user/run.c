@@ -88,6 +88,7 @@ struct daemon {
 	unsigned gen;
 	double mono_to_real;            /* add to CLOCK_MONOTONIC seconds to get Unix time */
 	double discover_every;          /* seconds between rescans (adapts to their cost) */
+	uint64_t victim_rescan;         /* the last unwatched cgroup a victim made us rescan */
 	double next_due;                /* the earliest watch's due, INFINITY if none */
 	uint64_t events_total;
 	double last_event_time;
@@ -793,8 +794,13 @@ static void on_rec_obs(struct daemon *d, const struct oc_rec *r)
 		/* a kill in a cgroup made since the last rescan (a container that fills its limit
 		 * within seconds of its start): look now, while it is still there, so that the
 		 * kill is reported; its runtime removes it right after */
-		if (!d->o->ncgroups && !watch_find(d, r->cgroup_id))
+		if (!d->o->ncgroups && !watch_find(d, r->cgroup_id) &&
+		    r->cgroup_id != d->victim_rescan) {
+			/* once per cgroup: a kill storm in a cgroup that is not to be watched (no
+			 * limit) would rescan the node for each of its victims */
+			d->victim_rescan = r->cgroup_id;
 			discover(d);
+		}
 		o.kind = OBS_VICTIM;
 		o.victim.pid = r->pid;
 		o.victim.oom_score_adj = r->oom_score_adj;
