@@ -221,7 +221,7 @@ static void on_sample(struct engine *e, const struct obs *o)
 				o->sample.psi_some_avg10, o->sample.psi_full_avg10 };
 	fc_observe(&c->fc, fp, &in, &c->last);
 
-	if (forecast_candidate(c, fp) && c->last.eta <= fp->horizon) {
+	if (forecast_candidate(c, fp) && c->last.eta <= fc_fire_eta(fp)) {
 		c->state = CG_FORECAST;
 		c->forecast_t = c->last_forecast_t = o->t;
 		c->forecast_eta = c->last.eta;
@@ -442,8 +442,9 @@ static double trip_at(double limit, double slope, double horizon, double reclaim
 	return fmax(risk_at, limit * 0.5) + reclaimable - swap;
 }
 
-uint64_t eng_trip_bytes(const struct eng_cgroup *c, double horizon)
+uint64_t eng_trip_bytes(const struct engine *e, const struct eng_cgroup *c)
 {
+	double horizon = fc_fire_eta(&e->p.fc);
 	const struct obs_sample *s = &c->sample;
 	double trip;
 
@@ -467,7 +468,7 @@ double eng_forecast_due(const struct engine *e, const struct eng_cgroup *c)
 
 	if (!forecast_candidate(c, fp))
 		return INFINITY;
-	return c->sample_t + fmax(c->last.eta - fp->horizon, 0);
+	return c->sample_t + fmax(c->last.eta - fc_fire_eta(fp), 0);
 }
 
 double eng_fine_due(const struct engine *e, const struct eng_cgroup *c, double within)

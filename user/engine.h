@@ -181,10 +181,10 @@ void eng_init(struct engine *e, const struct eng_params *p, eng_emit_fn emit, vo
 void eng_free(struct engine *e);
 void eng_feed(struct engine *e, const struct obs *o);
 struct eng_cgroup *eng_find(struct engine *e, uint64_t id);
-/* The usage at which, at the current slope, the ETA would fall within the horizon: the
- * in-kernel tripwire. 0 if no useful threshold. */
-uint64_t eng_trip_bytes(const struct eng_cgroup *c, double horizon);
-/* The Unix time at which the cgroup's last ETA, counting down, meets the horizon: when its
+/* The usage at which, at the current slope, the ETA would fall within the horizon (as a
+ * forecast fires: fc_fire_eta): the in-kernel tripwire. 0 if no useful threshold. */
+uint64_t eng_trip_bytes(const struct engine *e, const struct eng_cgroup *c);
+/* The Unix time at which the cgroup's last ETA, counting down, meets fc_fire_eta: when its
  * forecast is due if nothing changes. INFINITY if none is coming (no trend, too little
  * confidence, an episode already open). */
 double eng_forecast_due(const struct engine *e, const struct eng_cgroup *c);

@@ -9,6 +9,7 @@
 
 struct fc_params {
 	double horizon;         /* seconds: how far ahead an alert must come */
+	double lead_margin;     /* fire once the ETA is within horizon * (1 + lead_margin) */
 	double min_samples;     /* samples before any verdict */
 	double min_confidence;  /* a forecast needs at least this confidence */
 	double clear_factor;    /* clear when ETA > clear_factor * horizon ... */
@@ -91,6 +92,9 @@ struct fc_input {
 };
 
 void fc_params_default(struct fc_params *p, double horizon);
+/* The ETA at which a forecast fires: the horizon and the margin that keeps the kill, which
+ * comes early more often than late, at least a horizon after it. */
+double fc_fire_eta(const struct fc_params *p);
 void fc_init(struct fc_state *s);
 /* Feed one observation; returns the verdict after it. */
 void fc_observe(struct fc_state *s, const struct fc_params *p, const struct fc_input *in,

@@ -43,8 +43,8 @@ enum { OPT_MIN_SAMPLES = 256, OPT_CLEAR_FACTOR, OPT_CLEAR_HOLD, OPT_SVG };
 
 static const struct argp_option replay_options[] = {
 	{ "json", 'j', NULL, 0, "Print events (and the summary) as JSON lines, as `run --json` did", 0 },
-	{ "horizon", 'H', "SECONDS", 0, "Forecast horizon (default: the one recorded, else 30; "
-	  "required when the files were recorded at different ones)", 0 },
+	{ "horizon", 'H', "SECONDS", 0, "Forecast horizon, as run's (default: the one recorded, "
+	  "else 30; required when the files were recorded at different ones)", 0 },
 	{ "min-samples", OPT_MIN_SAMPLES, "N", 0, "Samples before any forecast (default 3)", 0 },
 	{ "clear-factor", OPT_CLEAR_FACTOR, "X", 0, "Clear when the ETA exceeds X times the "
 	  "horizon (default 2, at least 1), or (1 + X) / 2 times it once the moment the "

@@ -108,7 +108,8 @@ enum { OPT_INTERVAL = 1000, OPT_RECORD_MAX, OPT_PIN_DIR, OPT_NO_PIN, OPT_DURATIO
 static const struct argp_option run_options[] = {
 	{ "cgroup", 'c', "DIR", 0, "Watch this memory cgroup directory (repeatable). Default: "
 	  "every memory cgroup with a finite limit, including ones created later", 0 },
-	{ "horizon", 'H', "SECONDS", 0, "How far ahead a forecast must come (default 30)", 0 },
+	{ "horizon", 'H', "SECONDS", 0, "How far ahead a forecast must come, at least (default "
+	  "30): it fires once the ETA is within the horizon and 5% more", 0 },
 	{ "json", 'j', NULL, 0, "One JSON object per event on stdout", 0 },
 	{ "interval", OPT_INTERVAL, "SECONDS", 0, "Poll the cgroup files this often (default 1); "
 	  "the kernel side reports growing cgroups up to 10 times a second in between", 0 },
@@ -738,7 +739,7 @@ static void update_trips(struct daemon *d)
 	for (i = 0; i < WATCH_BUCKETS; i++)
 		for (struct watch *w = d->buckets[i]; w; w = w->next) {
 			struct eng_cgroup *c = w->eng;
-			uint64_t trip = c ? eng_trip_bytes(c, d->o->horizon) : 0;
+			uint64_t trip = c ? eng_trip_bytes(&d->eng, c) : 0;
 
 			if (trip != w->trip && !ld_set_trip(&d->ld, w->cg.id, trip))
 				w->trip = trip;

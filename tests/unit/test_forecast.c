@@ -489,6 +489,15 @@ static int count(enum ev_kind k)
 }
 
 /* An engine at horizon h watching one v1 cgroup (id 7), its events collected in got[]. */
+/* The ETA at which a forecast at horizon h fires (the horizon and its margin). */
+static double fire_eta(double h)
+{
+	struct fc_params p;
+
+	fc_params_default(&p, h);
+	return fc_fire_eta(&p);
+}
+
 static void engine_start(struct engine *e, double h)
 {
 	struct eng_params p = { 0 };
@@ -1365,7 +1374,7 @@ static void test_engine_episode(void)
 	for (int i = 0; i < ngot; i++)
 		if (got[i].kind == EV_FORECAST) {
 			ASSERT_RANGE(got[i].time, 79, 81.5, "forecast time");
-			ASSERT_RANGE(got[i].eta_seconds, 8.5, 10, "eta");
+			ASSERT_RANGE(got[i].eta_seconds, 8.5, fire_eta(10), "eta");
 			ASSERT_STR(got[i].cgroup, "/sys/fs/cgroup/memory/x", "cgroup path");
 		}
 	vic.t = 90;
@@ -1477,7 +1486,7 @@ static void test_engine_swap(void)
 	double with = swap_first_forecast(1, &ev), without = swap_first_forecast(0, &blind);
 
 	ASSERT_RANGE(t_kill - with, 9, 11, "lead with swap counted");
-	ASSERT_RANGE(ev.eta_seconds, 9, 10.01, "its ETA");
+	ASSERT_RANGE(ev.eta_seconds, 9, fire_eta(10) + 0.01, "its ETA");
 	ASSERT_EQ(ev.usage_bytes, 32 * MB, "usage is memory alone");
 	ASSERT_EQ(ev.limit_bytes, 32 * MB, "limit is memory alone");
 	ASSERT_TRUE(ev.swap_bytes > 5 * MB && ev.swap_bytes < 12 * MB, "swap held at the forecast");
@@ -1682,11 +1691,11 @@ static void test_forecast_due(void)
 		if (i == 0)
 			ASSERT_TRUE(isinf(due), "nothing due after one sample (no trend yet)");
 		if (last >= 50 && last < 54 && isnan(checked))
-			checked = due - 55;
+			checked = due - (60 - fire_eta(5));
 		t = fmin(last + 0.9, fmax(due, last + 0.25));
 	}
-	ASSERT_RANGE(checked, -0.05, 0.05, "due time less 55 s, from a sample 1-5 s before");
-	ASSERT_RANGE(fired, 54.9, 55.3, "forecast time (the ETA meets H=5 at 55 s)");
+	ASSERT_RANGE(checked, -0.05, 0.05, "due time: when the ETA meets H=5 and its margin");
+	ASSERT_RANGE(fired - (60 - fire_eta(5)), -0.1, 0.3, "forecast time, from its due time");
 	ASSERT_TRUE(isinf(eng_forecast_due(&e, c)), "nothing due while the forecast is out");
 	eng_free(&e);
 }
@@ -1743,9 +1752,9 @@ static double replay_first(const double *ts, int n, double h)
 	return fired;
 }
 
-/* With fine reads, a replay of the daemon's record at H=5 fires within 5% of 5 s before the
- * limit (at 55 s); from the ticks and the daemon's own due read alone it fires at the first
- * tick after 55 s, late by up to a tick (the control: this schedule's is 0.6 s late). Fine
+/* With fine reads, a replay of the daemon's record at H=5 fires within 5% of the time when
+ * the ETA met H=5 and its margin; from the ticks and the daemon's own due read alone it
+ * fires at the first tick after, late by up to a tick (this schedule's: 0.6 s). Fine
  * reads go on after the daemon's own forecast, and not before the time left is under 20 s. */
 static void test_fine_reads_serve_other_horizons(void)
 {
@@ -1765,23 +1774,63 @@ static void test_fine_reads_serve_other_horizons(void)
 		if (ts[i] >= 50 && ts[i] <= 58 && ts[i] - ts[i - 1] > gap)
 			gap = ts[i] - ts[i - 1];
 	ASSERT_RANGE(gap, 0.2, 0.55, "reads with 10 to 2 s left: at most 5% of 10 s apart");
-	ASSERT_RANGE(replay_first(ts, n, 5), 54.75, 55.3,
-		     "the replay at H=5 fires 4.7-5.25 s before the limit");
+	ASSERT_RANGE(60 - replay_first(ts, n, 5), 0.94 * fire_eta(5), fire_eta(5),
+		     "the replay at H=5 fires within 6% after its ETA met H=5 and its margin");
 	n = daemon_schedule(ts, 400, 0, &unused, &unused, &state);
-	ASSERT_TRUE(replay_first(ts, n, 5) > 55.3, "control: without fine reads it fires late");
+	ASSERT_TRUE(60 - replay_first(ts, n, 5) < 0.94 * fire_eta(5),
+		    "control: without fine reads it fires late");
+}
+
+/* A step (100 MB in a second, a start-up or one large load) and then a 2 MB/s leak: as the
+ * trend window's start passes the step, the few samples of it left at the window's edge
+ * must not tilt the line. Every ETA from 20 s on stays within 20% of the time left (before
+ * the older half's pace counted: 61 s where 121 s were left, at t = 31.5). */
+static void test_step_leaving_the_window(void)
+{
+	struct engine e;
+	struct eng_cgroup *c;
+	double t, worst = 0, worst_t = NAN;
+
+	engine_start(&e, 60);
+	c = eng_find(&e, 7);
+	ASSERT_TRUE(c != NULL, "the cgroup is watched");
+	if (!c)
+		return;
+	for (t = 0; t < 150; t += t < 3 ? 0.1 : 0.5) {
+		double left = t < 3 ? NAN : (400 * MB - (100 * MB + 2 * MB * (t - 3))) / (2 * MB);
+
+		feed_sample(&e, t, t < 3 ? 1 * MB + 100 * MB * fmax(t - 2, 0) :
+				100 * MB + 2 * MB * (t - 3), 400 * MB);
+		if (t >= 20 && isfinite(c->last.eta) &&
+		    fabs(c->last.eta - left) / left > worst) {
+			worst = fabs(c->last.eta - left) / left;
+			worst_t = t;
+		}
+	}
+	ASSERT_RANGE(worst, 0, 0.2, "the worst ETA error from 20 s on");
+	if (worst > 0.2)
+		fprintf(stderr, "  (at t = %.1f)\n", worst_t);
+	eng_free(&e);
 }
 
 static void test_trip_bytes(void)
 {
+	struct engine e;
 	struct eng_cgroup c = { 0 };
+	double fire;
+
+	engine_start(&e, 10);
+	fire = fc_fire_eta(&e.p.fc);
+	ASSERT_RANGE(fire, 10, 12, "fires within the horizon and at most 20% more");
+	e.p.fc.lead_margin = 0;         /* the round numbers below: at the horizon itself */
 
 	c.sample.limit = 100 * 1000000ULL;
 	c.sample.reclaimable = 10 * 1000000ULL;
 	c.last.slope = 2 * MB;
 	/* risk would be within a 10 s horizon at 80 MB; usage = risk + reclaimable */
-	ASSERT_NEAR((double)eng_trip_bytes(&c, 10), 90 * MB, 1, "trip with slope");
+	ASSERT_NEAR((double)eng_trip_bytes(&e, &c), 90 * MB, 1, "trip with slope");
 	c.last.slope = 0;
-	ASSERT_NEAR((double)eng_trip_bytes(&c, 10), 100 * MB, 1, "idle trip at 90% risk");
+	ASSERT_NEAR((double)eng_trip_bytes(&e, &c), 100 * MB, 1, "idle trip at 90% risk");
 	/* With 200 MB of swap room the kill is far beyond the memory limit, and usage cannot
 	 * show the swap's growth: below the memory limit the trip stays where the memory
 	 * limit alone puts it (a trip from memory plus swap, 270 MB of usage, would never
@@ -1791,14 +1840,20 @@ static void test_trip_bytes(void)
 	c.sample.usage = 50 * 1000000ULL;
 	c.sample.swap = 20 * 1000000ULL;
 	c.sample.swap_limit = 200 * 1000000ULL;
-	ASSERT_NEAR((double)eng_trip_bytes(&c, 10), 90 * MB, 1, "trip with swap room");
+	ASSERT_NEAR((double)eng_trip_bytes(&e, &c), 90 * MB, 1, "trip with swap room");
 	c.sample.usage = 99 * 1000000ULL;
-	ASSERT_NEAR((double)eng_trip_bytes(&c, 10), 270 * MB, 1, "swapping at the limit");
+	ASSERT_NEAR((double)eng_trip_bytes(&e, &c), 270 * MB, 1, "swapping at the limit");
 	c.sample.limit = 0;
-	ASSERT_EQ(eng_trip_bytes(&c, 10), 0, "no limit read: no trip");
+	ASSERT_EQ(eng_trip_bytes(&e, &c), 0, "no limit read: no trip");
 	c.sample.limit = 100 * 1000000ULL;
 	c.state = CG_FORECAST;
-	ASSERT_EQ(eng_trip_bytes(&c, 10), 0, "no trip while a forecast is out");
+	ASSERT_EQ(eng_trip_bytes(&e, &c), 0, "no trip while a forecast is out");
+	/* with the margin the trip comes earlier by the margin's share of the horizon */
+	c.state = CG_OK;
+	c.sample.swap = c.sample.swap_limit = 0;
+	e.p.fc.lead_margin = 0.1;
+	ASSERT_NEAR((double)eng_trip_bytes(&e, &c), 88 * MB, 1, "trip at 1.1 horizons");
+	eng_free(&e);
 }
 
 int main(void)
@@ -1814,6 +1869,7 @@ int main(void)
 	RUN(test_counter_steps_are_no_acceleration);
 	RUN(test_forecast_due);
 	RUN(test_fine_reads_serve_other_horizons);
+	RUN(test_step_leaving_the_window);
 	RUN(test_burst_after_a_cache_stream_went_quiet);
 	RUN(test_steady_leak_at_long_horizons);
 	RUN(test_anon_leak_under_full_cache_between_polls);
