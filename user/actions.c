@@ -42,6 +42,12 @@ struct act_firing {
 	double forecast_since, stall_since;
 	struct oc_event forecast, stall;        /* the events that opened them */
 	double sent;                            /* CLOCK_MONOTONIC of the last post */
+	/* the labels of the first of them, as they were: an alert's identity, so that its
+	 * re-posts and its resolution carry the same set though the cgroup's names were
+	 * found after it fired (kube.h) */
+	struct cg_labels labels;
+	struct cg_kube_names kube;
+	int have_labels, have_kube;
 };
 
 struct actions {
@@ -382,6 +388,14 @@ static void firing_update(struct actions *a, const struct oc_event *ev)
 
 	if (!f)
 		return;
+	if ((ev->kind == EV_FORECAST || ev->kind == EV_STALL) && !f->have_labels && ev->labels) {
+		f->labels = *ev->labels;
+		f->labels.kube = NULL;          /* the array moves: pointed at in am_body() */
+		f->have_kube = ev->labels->kube != NULL;
+		if (f->have_kube)
+			f->kube = *ev->labels->kube;
+		f->have_labels = 1;
+	}
 	switch (ev->kind) {
 	case EV_FORECAST:
 		f->forecast_since = ev->time;
@@ -410,7 +424,16 @@ static char *am_body(const struct actions *a, const struct oc_event *ev,
 	struct wh_am_ctx ctx = { .node = a->node,
 				 .forecast_since = f ? f->forecast_since : NAN,
 				 .stall_since = f ? f->stall_since : NAN };
+	struct oc_event as_fired;
+	struct cg_labels labels;
 
+	if (f && f->have_labels) {
+		labels = f->labels;
+		labels.kube = f->have_kube ? (struct cg_kube_names *)&f->kube : NULL;
+		as_fired = *ev;
+		as_fired.labels = &labels;
+		ev = &as_fired;
+	}
 	return wh_am_body(ev, &ctx);
 }
 

@@ -59,12 +59,20 @@ struct cg_stat {
 	double psi_full_avg10;
 };
 
+/* Kubernetes names of a pod's or container's cgroup (kube.h), each up to its longest */
+struct cg_kube_names {
+	char ns[64];                    /* namespace */
+	char pod[254];
+	char container[64];             /* "" for a pod's own cgroup */
+};
+
 struct cg_labels {
 	char runtime[16];               /* "docker", "containerd", "cri-o", "podman", "" */
 	char container_id[72];          /* 64-hex id when the path carries one */
 	char pod_uid[40];               /* Kubernetes pod UID (dashes restored) */
 	char qos[16];                   /* "guaranteed", "burstable", "besteffort" */
 	char unit[256];                 /* systemd unit (last *.service / *.scope component) */
+	struct cg_kube_names *kube;     /* NULL until found (the owner frees it) */
 };
 
 /* Validate `path`: it exists, is a directory, and is a memory cgroup (the v1 memory

@@ -15,14 +15,20 @@ void eng_init(struct engine *e, const struct eng_params *p, eng_emit_fn emit, vo
 	e->emit_arg = arg;
 }
 
+static void cg_free(struct eng_cgroup *c)
+{
+	free(c->labels.kube);
+	free(c->path);
+	free(c);
+}
+
 void eng_free(struct engine *e)
 {
 	struct eng_cgroup *c, *n;
 
 	for (c = e->cgroups; c; c = n) {
 		n = c->next;
-		free(c->path);
-		free(c);
+		cg_free(c);
 	}
 	e->cgroups = NULL;
 	memset(e->buckets, 0, sizeof(e->buckets));
@@ -132,6 +138,12 @@ static void emit(struct engine *e, const struct oc_event *ev)
 		e->emit(ev, e->emit_arg);
 }
 
+static void set_names(struct eng_cgroup *c, const struct cg_kube_names *n)
+{
+	if (c->labels.kube || (c->labels.kube = malloc(sizeof(*c->labels.kube))))
+		*c->labels.kube = *n;
+}
+
 static void on_add(struct engine *e, const struct obs *o)
 {
 	struct eng_cgroup *c = eng_find(e, o->cg);
@@ -150,6 +162,8 @@ static void on_add(struct engine *e, const struct obs *o)
 	c->id = o->cg;
 	c->version = o->add.version;
 	cg_labels(c->path, &c->labels);
+	if (o->add.names.pod[0])
+		set_names(c, &o->add.names);
 	fc_init(&c->fc);
 	c->forecast_t = c->last_forecast_t = c->calm_since = NAN;
 	c->next = e->cgroups;
@@ -175,8 +189,7 @@ static void on_del(struct engine *e, const struct obs *o)
 		for (pp = &e->buckets[c->id % ENG_BUCKETS]; *pp != c; pp = &(*pp)->hnext)
 			;
 		*pp = c->hnext;
-		free(c->path);
-		free(c);
+		cg_free(c);
 		e->ncgroups--;
 		return;
 	}
@@ -419,6 +432,11 @@ void eng_feed(struct engine *e, const struct obs *o)
 		c = eng_find(e, o->cg);
 		if (c)
 			c->reclaims = o->reclaim.count;
+		break;
+	case OBS_NAMES:
+		c = eng_find(e, o->cg);
+		if (c)
+			set_names(c, &o->names);
 		break;
 	case OBS_END:
 		ev_base(&ev, EV_STOP, o->t, NULL);

@@ -22,6 +22,7 @@ enum obs_kind {
 	OBS_RECLAIM = 8,        /* the kernel reclaimed inside the cgroup at its limit */
 	OBS_SCORE_ADJ = 9,      /* a task's oom_score_adj changed */
 	OBS_END = 10,           /* the daemon stopped */
+	OBS_NAMES = 11,         /* Kubernetes names found for a cgroup (kube.h) */
 };
 
 enum obs_source { SRC_POLL = 0, SRC_KERNEL = 1, SRC_TRIP = 2 };
@@ -74,6 +75,7 @@ struct obs {
 		struct {
 			uint8_t version;
 			char path[CG_PATH_MAX];
+			struct cg_kube_names names;     /* pod "" if none known yet */
 		} add;
 		struct obs_sample sample;
 		struct obs_task task;
@@ -82,6 +84,7 @@ struct obs {
 		struct {
 			uint64_t count, usage;
 		} reclaim;
+		struct cg_kube_names names;
 	};
 };
 

@@ -39,6 +39,11 @@ static void put_labels(struct json_object *o, const struct cg_labels *l)
 	put_str_nonempty(o, "pod_uid", l->pod_uid);
 	put_str_nonempty(o, "qos_class", l->qos);
 	put_str_nonempty(o, "systemd_unit", l->unit);
+	if (l->kube) {
+		put_str_nonempty(o, "namespace", l->kube->ns);
+		put_str_nonempty(o, "pod", l->kube->pod);
+		put_str_nonempty(o, "container", l->kube->container);
+	}
 }
 
 static struct json_object *top_json(const struct oc_event *ev)
@@ -166,7 +171,10 @@ static void text_line(FILE *f, const struct oc_event *ev)
 		return;
 	}
 	fprintf(f, " %s", ev->cgroup);
-	if (ev->labels && ev->labels->container_id[0])
+	if (ev->labels && ev->labels->kube)
+		fprintf(f, " [%s/%s%s%s]", ev->labels->kube->ns, ev->labels->kube->pod,
+			ev->labels->kube->container[0] ? "/" : "", ev->labels->kube->container);
+	else if (ev->labels && ev->labels->container_id[0])
 		fprintf(f, " [%s %.12s]", ev->labels->runtime, ev->labels->container_id);
 	if (ev->kind == EV_CGROUP_ADD || ev->kind == EV_CGROUP_DEL) {
 		fputc('\n', f);

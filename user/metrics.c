@@ -122,6 +122,16 @@ static void cg_series(FILE *f, const char *name, const struct eng_cgroup *c, dou
 		fputs("\",pod_uid=\"", f);
 		put_escaped(f, c->labels.pod_uid);
 	}
+	if (c->labels.kube) {
+		fputs("\",namespace=\"", f);
+		put_escaped(f, c->labels.kube->ns);
+		fputs("\",pod=\"", f);
+		put_escaped(f, c->labels.kube->pod);
+		if (c->labels.kube->container[0]) {
+			fputs("\",container=\"", f);
+			put_escaped(f, c->labels.kube->container);
+		}
+	}
 	fputs("\"} ", f);
 	put_value(f, v);
 	fputc('\n', f);

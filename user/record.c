@@ -365,15 +365,30 @@ static void enc_oom(struct rec_out *o, const struct obs_oom_state *s)
 	put_double(o, s->psi_full_avg10);
 }
 
-static int kind_known(unsigned kind)
+/* The kinds a format version has (version 0: the current one); OBS_NAMES came with 4. */
+static int kind_known(unsigned kind, uint32_t version)
 {
-	return kind >= OBS_READY && kind <= OBS_END;
+	return kind >= OBS_READY && kind <= (version && version < 4 ? OBS_END : OBS_NAMES);
+}
+
+static void enc_names(struct rec_out *o, const struct cg_kube_names *n)
+{
+	put_str(o, n->ns, sizeof(n->ns));
+	put_str(o, n->pod, sizeof(n->pod));
+	put_str(o, n->container, sizeof(n->container));
+}
+
+static void dec_names(struct rec_in *in, struct cg_kube_names *n)
+{
+	get_str(in, n->ns, sizeof(n->ns));
+	get_str(in, n->pod, sizeof(n->pod));
+	get_str(in, n->container, sizeof(n->container));
 }
 
 /* The record body (kind, time delta, cgroup, payload) of o, read-only on the codec. */
 static int codec_encode(const struct rec_codec *c, const struct obs *o, struct rec_out *out)
 {
-	if (!kind_known(o->kind))
+	if (!kind_known(o->kind, 0))
 		return -EINVAL;
 	put_u8(out, o->kind);
 	put_varint(out, zz(dbits(o->t) - c->t_bits));
@@ -382,12 +397,15 @@ static int codec_encode(const struct rec_codec *c, const struct obs *o, struct r
 	case OBS_CGROUP_ADD:
 		put_u8(out, o->add.version);
 		put_str(out, o->add.path, sizeof(o->add.path));
+		if (o->add.names.pod[0])        /* format 4, and only when known */
+			enc_names(out, &o->add.names);
 		break;
 	case OBS_SAMPLE: enc_sample(out, &o->sample, codec_base(c, o->cg)); break;
 	case OBS_TASK:
 	case OBS_SCORE_ADJ: enc_task(out, &o->task); break;
 	case OBS_VICTIM: enc_victim(out, &o->victim); break;
 	case OBS_OOM_STATE: enc_oom(out, &o->oom); break;
+	case OBS_NAMES: enc_names(out, &o->names); break;
 	case OBS_RECLAIM:
 		put_varint(out, o->reclaim.count);
 		put_varint(out, o->reclaim.usage);
@@ -467,7 +485,7 @@ static int codec_decode(struct rec_codec *c, struct rec_in *in, struct obs *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->kind = get_u8(in);
-	if (!kind_known(o->kind))
+	if (!kind_known(o->kind, c->version))
 		return -EINVAL;
 	o->t = bitsd(c->t_bits + unzz(get_varint(in)));
 	o->cg = get_varint(in);
@@ -475,12 +493,15 @@ static int codec_decode(struct rec_codec *c, struct rec_in *in, struct obs *o)
 	case OBS_CGROUP_ADD:
 		o->add.version = get_u8(in);
 		get_str(in, o->add.path, sizeof(o->add.path));
+		if ((!c->version || c->version >= 4) && in->pos < in->n)
+			dec_names(in, &o->add.names);
 		break;
 	case OBS_SAMPLE: dec_sample(in, &o->sample, codec_base(c, o->cg), c->version); break;
 	case OBS_TASK:
 	case OBS_SCORE_ADJ: dec_task(in, &o->task); break;
 	case OBS_VICTIM: dec_victim(in, &o->victim); break;
 	case OBS_OOM_STATE: dec_oom(in, &o->oom); break;
+	case OBS_NAMES: dec_names(in, &o->names); break;
 	case OBS_RECLAIM:
 		o->reclaim.count = get_varint(in);
 		o->reclaim.usage = get_varint(in);
@@ -531,11 +552,13 @@ static size_t frame(uint8_t *dst, const uint8_t *body, size_t len)
 
 /* ---- writer ---- */
 
-/* A watched cgroup, re-announced on rotation: its OBS_CGROUP_ADD without the 4 KiB union. */
+/* A watched cgroup, re-announced on rotation: its OBS_CGROUP_ADD without the 4 KiB union,
+ * with the names it has by then (its own or an OBS_NAMES's since), if any. */
 struct rec_cg {
 	struct rec_cg *next;
 	uint64_t cg;
 	double t;
+	struct cg_kube_names *names;
 	uint8_t version;
 	char path[];
 };
@@ -653,15 +676,21 @@ static void cg_track(struct rec_writer *w, const struct obs *o)
 			break;
 	if (o->kind == OBS_CGROUP_DEL && c) {
 		*pp = c->next;
+		free(c->names);
 		free(c);
+	} else if (o->kind == OBS_NAMES && c) {
+		if (c->names || (c->names = malloc(sizeof(*c->names))))
+			*c->names = o->names;
 	} else if (o->kind == OBS_CGROUP_ADD && !c) {
 		len = strnlen(o->add.path, sizeof(o->add.path) - 1);
 		c = malloc(sizeof(*c) + len + 1);
 		if (!c)
 			return;         /* the cgroup is then missing after a rotation, nothing worse */
-		*c = (struct rec_cg){ NULL, o->cg, o->t, o->add.version };
+		*c = (struct rec_cg){ .cg = o->cg, .t = o->t, .version = o->add.version };
 		memcpy(c->path, o->add.path, len);
 		c->path[len] = 0;
+		if (o->add.names.pod[0] && (c->names = malloc(sizeof(*c->names))))
+			*c->names = o->add.names;
 		*pp = c;        /* appended: re-announced in the order first seen */
 	}
 }
@@ -672,6 +701,8 @@ static int reannounce(struct rec_writer *w, const struct rec_cg *c)
 
 	o.add.version = c->version;
 	memcpy(o.add.path, c->path, strlen(c->path) + 1);
+	if (c->names)
+		o.add.names = *c->names;
 	return encode_append(w, &o);
 }
 
@@ -741,7 +772,7 @@ int rec_write(struct rec_writer *w, const struct obs *o)
 
 	if (w->err)
 		return w->err;
-	if (!kind_known(o->kind))
+	if (!kind_known(o->kind, 0))
 		return -EINVAL;
 	if (w->max_bytes && w->nrecords && would_pass(w, o)) {
 		if ((err = rotate(w, o->t)))
@@ -772,7 +803,7 @@ static int has_content(const char *path)
 		return 0;
 	while ((rc = rec_next(r, &o)) == 1)
 		if (o.kind != OBS_READY && o.kind != OBS_CGROUP_ADD && o.kind != OBS_CGROUP_DEL &&
-		    o.kind != OBS_END)
+		    o.kind != OBS_NAMES && o.kind != OBS_END)
 			break;
 	rec_close_read(r);
 	return rc != 0;
@@ -880,6 +911,7 @@ void rec_close_write(struct rec_writer *w)
 	}
 	for (c = w->cgs; c; c = n) {
 		n = c->next;
+		free(c->names);
 		free(c);
 	}
 	codec_reset(&w->codec);

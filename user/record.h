@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include "engine.h"
 
-#define REC_FORMAT_VERSION 3     /* reads 1 and 2 too: see docs/record-format.md */
+#define REC_FORMAT_VERSION 4     /* reads 1 to 3 too: see docs/record-format.md */
 
 struct rec_header {
 	uint32_t format_version;

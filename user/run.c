@@ -23,6 +23,7 @@
 #include "cgroup.h"
 #include "engine.h"
 #include "events.h"
+#include "kube.h"
 #include "loader.h"
 #include "record.h"
 #include "run.h"
@@ -46,6 +47,7 @@ struct run_opts {
 	double horizon, interval, duration;
 	int json, verbose, task_rss, no_pin, classic;
 	const char *pin_dir;
+	const char *kubelet_logs;
 	const char *record;
 	const char *latency_log;        /* hidden, for the bench: see lat_log() */
 	uint64_t record_max;
@@ -72,6 +74,7 @@ struct watch {
 	int due_horizon;                /* ... that read is when its ETA meets the horizon */
 	double due_read;                /* CLOCK_MONOTONIC seconds of the last such read */
 	double added;                   /* Unix time of its OBS_CGROUP_ADD */
+	int kube_found;                 /* what kube_lookup() last gave: 2 all names, 1 pod's */
 	unsigned seen;                  /* discovery generation */
 	struct watch *next;             /* hash chain */
 };
@@ -84,6 +87,7 @@ struct daemon {
 	struct rec_writer *rec;
 	struct actions *act;
 	struct watch *buckets[WATCH_BUCKETS];
+	struct kube_cache kube;
 	int nwatch;
 	unsigned gen;
 	double mono_to_real;            /* add to CLOCK_MONOTONIC seconds to get Unix time */
@@ -103,7 +107,8 @@ struct daemon {
 /* ---------------- options ---------------- */
 
 enum { OPT_INTERVAL = 1000, OPT_RECORD_MAX, OPT_PIN_DIR, OPT_NO_PIN, OPT_DURATION,
-       OPT_SAMPLE_KIB, OPT_TASK_RSS, OPT_LATENCY_LOG, OPT_CLASSIC, OPT_RECORD_KEEP };
+       OPT_SAMPLE_KIB, OPT_TASK_RSS, OPT_LATENCY_LOG, OPT_CLASSIC, OPT_RECORD_KEEP,
+       OPT_KUBELET_LOGS };
 
 static const struct argp_option run_options[] = {
 	{ "cgroup", 'c', "DIR", 0, "Watch this memory cgroup directory (repeatable). Default: "
@@ -122,6 +127,9 @@ static const struct argp_option run_options[] = {
 	{ "pin-dir", OPT_PIN_DIR, "DIR", 0, "Pin the BPF maps here for bpftool (default "
 	  "/sys/fs/bpf/oomcast)", 0 },
 	{ "no-pin", OPT_NO_PIN, NULL, 0, "Do not pin the maps", 0 },
+	{ "kubelet-logs", OPT_KUBELET_LOGS, "DIR", 0, "Name pods and containers from the "
+	  "kubelet's log directory: DIR/pods and DIR/containers (default /var/log; \"\" for "
+	  "none)", 0 },
 	{ "task-rss", OPT_TASK_RSS, NULL, 0, "Also hook kmem/rss_stat for exact per-task RSS "
 	  "(costs about one empty BPF program per page fault)", 0 },
 	{ "classic-tracepoints", OPT_CLASSIC, NULL, 0, "Load no tp_btf programs, only classic "
@@ -231,6 +239,7 @@ static error_t run_parse(int key, char *arg, struct argp_state *state)
 	}
 	case OPT_PIN_DIR: o->pin_dir = arg; break;
 	case OPT_NO_PIN: o->no_pin = 1; break;
+	case OPT_KUBELET_LOGS: o->kubelet_logs = arg; break;
 	case OPT_TASK_RSS: o->task_rss = 1; break;
 	case OPT_CLASSIC: o->classic = 1; break;
 	case OPT_LATENCY_LOG: o->latency_log = arg; break;
@@ -353,9 +362,34 @@ static void observe(struct daemon *d, const struct obs *o)
 	eng_feed(&d->eng, o);
 }
 
+/* Kubernetes names for a pod's or container's cgroup, said once found (and again when a
+ * container's own are found after its pod's). */
+static void find_names(struct daemon *d, struct watch *w)
+{
+	struct obs o = { .kind = OBS_NAMES, .cg = w->cg.id };
+	int r;
+
+	if (w->kube_found == 2 || !w->eng || !w->eng->labels.pod_uid[0])
+		return;
+	r = kube_lookup(&d->kube, &w->eng->labels, mono_now(), &o.names);
+	if (r <= w->kube_found)
+		return;
+	w->kube_found = r;
+	o.t = now_real();
+	observe(d, &o);
+}
+
+static void find_all_names(struct daemon *d)
+{
+	for (int i = 0; i < WATCH_BUCKETS; i++)
+		for (struct watch *w = d->buckets[i]; w; w = w->next)
+			find_names(d, w);
+}
+
 static int watch_add(struct daemon *d, const struct cg_info *cg)
 {
 	struct watch *w = watch_find(d, cg->id);
+	struct cg_labels labels;
 	struct obs o;
 	int r;
 
@@ -383,6 +417,9 @@ static int watch_add(struct daemon *d, const struct cg_info *cg)
 	o.cg = cg->id;
 	o.add.version = cg->version;
 	snprintf(o.add.path, sizeof(o.add.path), "%s", cg->path);
+	/* names found at once are said with the watch */
+	cg_labels(cg->path, &labels);
+	w->kube_found = kube_lookup(&d->kube, &labels, mono_now(), &o.add.names);
 	observe(d, &o);
 	w->eng = eng_find(&d->eng, cg->id);     /* freed by the engine only on OBS_CGROUP_DEL */
 	return 0;
@@ -972,6 +1009,8 @@ static void record_watches(struct daemon *d)
 			o.cg = w->cg.id;
 			o.add.version = w->cg.version;
 			snprintf(o.add.path, sizeof(o.add.path), "%s", w->cg.path);
+			if (w->eng && w->eng->labels.kube)
+				o.add.names = *w->eng->labels.kube;
 			rec_write(d->rec, &o);
 		}
 }
@@ -1106,6 +1145,7 @@ static void tick(struct daemon *d, double *last_discover, double *last_tasks)
 	poll_tasks(d, *last_tasks);
 	*last_tasks = mono;
 	poll_all(d);
+	find_all_names(d);
 	update_trips(d);
 	tick_actions(d);
 	if (d->rec)
@@ -1190,7 +1230,7 @@ static void free_watches(struct daemon *d)
 int run_main(int argc, char **argv)
 {
 	struct run_opts o = { .horizon = 30, .interval = 1, .sample_kib = 512,
-			      .pin_dir = "/sys/fs/bpf/oomcast" };
+			      .pin_dir = "/sys/fs/bpf/oomcast", .kubelet_logs = "/var/log" };
 	struct ld_opts lo;
 	struct eng_params ep = { 0 };
 	struct daemon *d = NULL;
@@ -1208,6 +1248,7 @@ int run_main(int argc, char **argv)
 	if (!d)
 		return 1;
 	d->o = &o;
+	kube_init(&d->kube, o.kubelet_logs);
 	d->discover_every = DISCOVER_EVERY;
 	d->next_due = INFINITY;
 	join_args(d->options, sizeof(d->options), argc - 1, argv + 1);   /* "oomcast run ..." */
@@ -1264,6 +1305,10 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "oomcast: watching %d cgroup%s, horizon %g s, poll every %g s%s%s\n",
 			d->nwatch, d->nwatch == 1 ? "" : "s", o.horizon, o.interval,
 			d->ld.pin_dir[0] ? ", maps pinned in " : "", d->ld.pin_dir);
+		if (o.verbose && o.kubelet_logs[0])
+			fprintf(stderr, "oomcast: pod and container names from %s/pods and "
+				"%s/containers%s\n", o.kubelet_logs, o.kubelet_logs,
+				kube_present(&d->kube) ? "" : " (not there: none)");
 		if (cg_host_swap(&free))
 			fprintf(stderr, "oomcast: the host has swap (%llu MiB free): a cgroup that "
 				"may swap is forecast to run out of memory and swap both\n",
@@ -1290,6 +1335,7 @@ out:
 	ld_close(&d->ld);
 	eng_free(&d->eng);
 	free_watches(d);
+	kube_free(&d->kube);
 	if (epfd >= 0) close(epfd);
 	if (tfd >= 0) close(tfd);
 	if (sfd >= 0) close(sfd);

@@ -134,6 +134,11 @@ static struct json_object *am_labels(const char *alertname, const char *severity
 		jstr(l, "container_id", ev->labels->container_id);
 		jstr(l, "pod_uid", ev->labels->pod_uid);
 		jstr(l, "systemd_unit", ev->labels->unit);
+		if (ev->labels->kube) {
+			jstr(l, "namespace", ev->labels->kube->ns);
+			jstr(l, "pod", ev->labels->kube->pod);
+			jstr(l, "container", ev->labels->kube->container);
+		}
 	}
 	return l;
 }

@@ -48,11 +48,14 @@ check("the scrape port is the port --metrics listens on",
       ann.get("prometheus.io/port") == "9464" and 9464 in ports)
 mounts = {m["mountPath"]: m for m in c.get("volumeMounts", [])}
 vols = {v["name"]: v for v in pod.get("volumes", [])}
-for path in ("/sys/fs/cgroup", "/sys/kernel/btf", "/sys/fs/bpf", "/sys/kernel/tracing"):
+for path in ("/sys/fs/cgroup", "/sys/kernel/btf", "/sys/fs/bpf", "/sys/kernel/tracing",
+             "/var/log/pods", "/var/log/containers"):
     m = mounts.get(path)
     check("host mount " + path, m is not None and vols.get(m["name"], {}).get("hostPath", {}).get("path") == path)
 check("host /proc mounted", any(vols.get(m["name"], {}).get("hostPath", {}).get("path") == "/proc"
       for m in mounts.values()))
+check("the kubelet's logs (pod and container names) read-only",
+      all(mounts.get(p, {}).get("readOnly") for p in ("/var/log/pods", "/var/log/containers")))
 check("/sys/fs/bpf is Bidirectional", mounts.get("/sys/fs/bpf", {}).get("mountPropagation") == "Bidirectional")
 check("every mount has a volume", all(m["name"] in vols for m in mounts.values()))
 env = {e["name"]: e for e in c.get("env", [])}

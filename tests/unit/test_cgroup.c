@@ -2,6 +2,7 @@
  * documented v2 file contents and on garbage, path labels, a fake v2 tree, and a real v1
  * cgroup it creates (and removes) under /sys/fs/cgroup/memory. */
 #include "cgroup.h"
+#include "kube.h"
 #include "test.h"
 
 #include <errno.h>
@@ -405,6 +406,94 @@ static void test_labels(void)
 	struct cg_labels l;
 	cg_labels(NULL, &l);
 	ASSERT_STR(l.runtime, "", "NULL path");
+}
+
+/* The kubelet's names: container log links and pod directories (kube.h). */
+static void test_kube_parse(void)
+{
+	struct cg_kube_names n;
+	char id[65], uid[40];
+
+	ASSERT_TRUE(kube_parse_container_link("api-7d9f8_shop_server-" HEX64 ".log", &n, id),
+		    "a container link");
+	ASSERT_STR(n.pod, "api-7d9f8", "its pod");
+	ASSERT_STR(n.ns, "shop", "its namespace");
+	ASSERT_STR(n.container, "server", "its container (dashes before the id are its own)");
+	ASSERT_STR(id, HEX64, "its id");
+	ASSERT_TRUE(kube_parse_container_link("p_ns_side-car-" HEX64 ".log", &n, id) &&
+		    !strcmp(n.container, "side-car"), "a container name with dashes");
+	ASSERT_TRUE(!kube_parse_container_link("p_ns_c-" HEX64 ".txt", &n, id), "not .log");
+	ASSERT_TRUE(!kube_parse_container_link("p_ns_c-0123.log", &n, id), "a short id");
+	ASSERT_TRUE(!kube_parse_container_link("p_ns_x_c-" HEX64 ".log", &n, id), "four parts");
+	ASSERT_TRUE(!kube_parse_container_link("p_ns_-" HEX64 ".log", &n, id), "no container");
+	ASSERT_TRUE(!kube_parse_container_link("_ns_c-" HEX64 ".log", &n, id), "no pod");
+	ASSERT_TRUE(!kube_parse_container_link(".", &n, id), "a dot");
+	ASSERT_TRUE(kube_parse_pod_dir("shop_api-7d9f8_1234abcd-5678-90ef-1234-567890abcdef",
+				       &n, uid), "a pod directory");
+	ASSERT_STR(n.ns, "shop", "its namespace");
+	ASSERT_STR(n.pod, "api-7d9f8", "its pod");
+	ASSERT_STR(n.container, "", "no container");
+	ASSERT_STR(uid, "1234abcd-5678-90ef-1234-567890abcdef", "its UID");
+	ASSERT_TRUE(!kube_parse_pod_dir("shop_api_not-a-uid!", &n, uid), "not a UID");
+	ASSERT_TRUE(!kube_parse_pod_dir("shop_api", &n, uid), "two parts");
+}
+
+#define UID "1234abcd-5678-90ef-1234-567890abcdef"
+
+/* Lookups against a kubelet log directory made here: a container found by its id, a pod's
+ * cgroup by its UID, a container whose link is not there yet by its pod's names, and the
+ * link made later found on the next read of the directory, not before KUBE_RESCAN. */
+static void test_kube_lookup(void)
+{
+	char dir[] = "/tmp/oomcast-kube-XXXXXX", sub[600], link[800];
+	struct cg_labels pod, ctr;
+	struct cg_kube_names n;
+	struct kube_cache k;
+
+	if (!mkdtemp(dir)) {
+		ASSERT_TRUE(0, "mkdtemp");
+		return;
+	}
+	snprintf(sub, sizeof(sub), "%s/pods", dir);
+	mkdir(sub, 0755);
+	snprintf(sub, sizeof(sub), "%s/pods/shop_api-1_" UID, dir);
+	mkdir(sub, 0755);
+	snprintf(sub, sizeof(sub), "%s/containers", dir);
+	mkdir(sub, 0755);
+	cg_labels("/sys/fs/cgroup/memory/kubepods/burstable/pod" UID, &pod);
+	cg_labels("/sys/fs/cgroup/memory/kubepods/burstable/pod" UID "/" HEX64, &ctr);
+	kube_init(&k, dir);
+	ASSERT_EQ(kube_lookup(&k, &pod, 100, &n), 2, "the pod's cgroup");
+	ASSERT_STR(n.pod, "api-1", "the pod");
+	ASSERT_EQ(kube_lookup(&k, &ctr, 100.5, &n), 1, "a container with no link: its pod's");
+	ASSERT_STR(n.ns, "shop", "... namespace");
+	ASSERT_STR(n.container, "", "... and no container");
+	snprintf(link, sizeof(link), "%s/containers/api-1_shop_server-" HEX64 ".log", dir);
+	ASSERT_EQ(symlink("/nonexistent", link), 0, "the link is made");
+	ASSERT_EQ(kube_lookup(&k, &ctr, 101, &n), 1, "not read again within KUBE_RESCAN");
+	ASSERT_EQ(kube_lookup(&k, &ctr, 100 + KUBE_RESCAN, &n), 2, "read again after it");
+	ASSERT_STR(n.container, "server", "the container");
+	ASSERT_EQ(k.scans, 2, "two reads of the directory");
+	ASSERT_EQ(kube_lookup(&k, &ctr, 200, &n), 2, "found without reading again");
+	ASSERT_EQ(k.scans, 2, "still two");
+	cg_labels("/sys/fs/cgroup/memory/system.slice/x.service", &pod);
+	ASSERT_EQ(kube_lookup(&k, &pod, 300, &n), 0, "no pod: nothing, and no read");
+	ASSERT_EQ(k.scans, 2, "no read for it");
+	kube_free(&k);
+	kube_init(&k, "");
+	ASSERT_EQ(kube_lookup(&k, &ctr, 0, &n), 0, "no directory given");
+	kube_free(&k);
+	kube_init(&k, "/nonexistent");
+	ASSERT_EQ(kube_lookup(&k, &ctr, 0, &n), 0, "a directory that is not there");
+	kube_free(&k);
+	unlink(link);
+	snprintf(sub, sizeof(sub), "%s/containers", dir);
+	rmdir(sub);
+	snprintf(sub, sizeof(sub), "%s/pods/shop_api-1_" UID, dir);
+	rmdir(sub);
+	snprintf(sub, sizeof(sub), "%s/pods", dir);
+	rmdir(sub);
+	ASSERT_EQ(rmdir(dir), 0, "nothing left");
 }
 
 static int write_file(const char *dir, const char *name, const char *text)
@@ -910,6 +999,8 @@ int main(void)
 	RUN(test_kv_garbage);
 	RUN(test_truncated);
 	RUN(test_labels);
+	RUN(test_kube_parse);
+	RUN(test_kube_lookup);
 	RUN(test_fake_v2_tree);
 	RUN(test_swap_limit);
 	RUN(test_fake_swap);

@@ -51,9 +51,21 @@ static int make_obs(struct obs *o)
 	struct obs *x = NEXT();
 	x->kind = OBS_CGROUP_ADD, x->t = t, x->cg = 4242, x->add.version = 1;
 	strcpy(x->add.path, "/sys/fs/cgroup/memory/oomcast-a");
+	strcpy(x->add.names.ns, "kube-system");        /* format 4: names known at once */
+	strcpy(x->add.names.pod, "coredns-5d78c9869d-x7x2p");
+	strcpy(x->add.names.container, "coredns");
 	x = NEXT();
 	x->kind = OBS_CGROUP_ADD, x->t = t, x->cg = 77777777777ull, x->add.version = 2;
 	memset(x->add.path, 'p', CG_PATH_MAX - 1);     /* the longest path there is */
+	x = NEXT();
+	x->kind = OBS_NAMES, x->t = t + 0.0005, x->cg = 77777777777ull;       /* format 4 */
+	memset(x->names.ns, 'n', sizeof(x->names.ns) - 1);     /* each the longest there is */
+	memset(x->names.pod, 'p', sizeof(x->names.pod) - 1);
+	memset(x->names.container, 'c', sizeof(x->names.container) - 1);
+	x = NEXT();
+	x->kind = OBS_NAMES, x->t = t + 0.0006, x->cg = 4242;
+	strcpy(x->names.ns, "shop");
+	strcpy(x->names.pod, "api-7d9f8");
 	x = NEXT();
 	x->kind = OBS_READY, x->t = t + 0.001;
 	for (i = 0; i < 20; i++) {
@@ -242,6 +254,12 @@ static void test_rotation(void)
 	o->kind = OBS_CGROUP_ADD, o->t = 100, o->cg = 9;
 	strcpy(o->add.path, "/sys/fs/cgroup/memory/rot");
 	rec_write(w, o);
+	memset(o, 0, sizeof(o));
+	o->kind = OBS_NAMES, o->t = 100.2, o->cg = 9;
+	strcpy(o->names.ns, "shop");
+	strcpy(o->names.pod, "api-1");
+	strcpy(o->names.container, "server");
+	rec_write(w, o);
 	o->kind = OBS_READY, o->t = 100.5, o->cg = 0;
 	rec_write(w, o);
 	for (i = 0; i < 1000; i++) {
@@ -261,6 +279,8 @@ static void test_rotation(void)
 	ASSERT_TRUE(n >= 2, "re-announcement and samples");
 	ASSERT_EQ(out[0].kind, OBS_CGROUP_ADD, "starts with the cgroup re-announced");
 	ASSERT_STR(out[0].add.path, "/sys/fs/cgroup/memory/rot", "its path");
+	ASSERT_STR(out[0].add.names.container, "server", "with the names found since");
+	ASSERT_STR(out[0].add.names.ns, "shop", "... its namespace");
 	ASSERT_EQ(out[1].kind, OBS_SAMPLE, "then samples (ready is not repeated)");
 	/* the first sample of a new file is not a delta against the old file's last one */
 	ASSERT_EQ(out[1].sample.usage, (uint64_t)(out[1].t - 101) * 7777777, "usage exact");
@@ -391,16 +411,36 @@ static void test_future_version_rejected(void)
 
 /* An older file is read, the fields its version lacks zero: version 1 (samples without
  * format 2's evidence: its mask byte is the same varint) and version 2 (without swap). */
+/* in[0..n) written by this writer, then labelled as an older format version */
+static void write_as_version(const char *path, const struct obs *in, int n, int version)
+{
+	static uint8_t buf[1 << 16];
+	ssize_t size;
+	int fd;
+
+	write_file(path, in, n, 0);
+	fd = open(path, O_RDONLY);
+	size = read(fd, buf, sizeof(buf));
+	close(fd);
+	ASSERT_EQ(buf[8], REC_FORMAT_VERSION, "written as the current version");
+	buf[8] = (uint8_t)version;
+	write_bytes(path, buf, size);
+}
+
 static void check_old_version(int version)
 {
 	static struct obs in[NOBS], out[NOBS];
-	static uint8_t buf[1 << 16];
 	char msg[512], what[64];
-	int n = make_obs(in), st, fd, i, got;
-	ssize_t size;
+	int n = make_obs(in), st, i, got, m;
 
+	for (i = m = 0; i < n; i++) {   /* names came with format 4 */
+		memset(&in[i].add.names, 0, in[i].kind == OBS_CGROUP_ADD ? sizeof(in[i].add.names) : 0);
+		if (in[i].kind != OBS_NAMES)
+			in[m++] = in[i];
+	}
+	n = m;
 	for (i = 0; i < n; i++) {
-		if (in[i].kind != OBS_SAMPLE)
+		if (in[i].kind != OBS_SAMPLE || version > 2)
 			continue;
 		in[i].sample.swap = in[i].sample.swap_limit = 0;
 		if (version > 1)
@@ -409,13 +449,7 @@ static void check_old_version(int version)
 		in[i].sample.psi_some_avg10 = in[i].sample.psi_full_avg10 = 0;
 	}
 	snprintf(what, sizeof(what), "v%d.rec", version);
-	write_file(tpath(what), in, n, 0);
-	fd = open(tpath(what), O_RDONLY);
-	size = read(fd, buf, sizeof(buf));
-	close(fd);
-	ASSERT_EQ(buf[8], REC_FORMAT_VERSION, "written as the current version");
-	buf[8] = (uint8_t)version;
-	write_bytes(tpath(what), buf, size);
+	write_as_version(tpath(what), in, n, version);
 	got = read_file(tpath(what), out, NOBS, &st, msg, sizeof(msg), NULL);
 	ASSERT_EQ(got, n, msg);
 	ASSERT_EQ(st, 0, msg);
@@ -428,6 +462,26 @@ static void test_old_versions_read(void)
 {
 	check_old_version(1);
 	check_old_version(2);
+	check_old_version(3);
+}
+
+/* What its version does not have is damage: a version-3 file with names in it (with a
+ * watch, or a kind of their own). */
+static void test_names_need_version_4(void)
+{
+	static struct obs in[NOBS], out[NOBS];
+	char msg[512];
+	int n = make_obs(in), st, got;
+
+	write_as_version(tpath("v3names.rec"), in, n, 3);
+	got = read_file(tpath("v3names.rec"), out, NOBS, &st, msg, sizeof(msg), NULL);
+	ASSERT_EQ(got, 0, "read up to the first names: the first cgroup's, with its watch");
+	ASSERT_TRUE(st != 0 && strstr(msg, "malformed"), msg);
+	memset(&in[0].add.names, 0, sizeof(in[0].add.names));
+	write_as_version(tpath("v3names.rec"), in, n, 3);
+	got = read_file(tpath("v3names.rec"), out, NOBS, &st, msg, sizeof(msg), NULL);
+	ASSERT_EQ(got, 2, "without them, read up to the names of their own kind");
+	ASSERT_TRUE(st != 0 && strstr(msg, "malformed") && strstr(msg, "kind 11"), msg);
 }
 
 static void test_bad_files(void)
@@ -966,11 +1020,11 @@ static void test_existing_record_kept(void)
 	ASSERT_EQ(read_file(old, out, NOBS, &st, msg, sizeof(msg), NULL), n, "FILE.1 untouched");
 
 	/* a second restart with something recorded replaces the older FILE.1, as rotation does */
-	write_file(rec, in, 5, 0);
+	write_file(rec, in, 7, 0);      /* two cgroups, their names, ready, two samples */
 	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, 1, err, sizeof(err)), 1, "kept again");
 	ASSERT_TRUE(strstr(err, "replacing the older one") != NULL, err);
 	rec_close_write(w);
-	ASSERT_EQ(read_file(old, out, NOBS, &st, msg, sizeof(msg), NULL), 5, "the newer record");
+	ASSERT_EQ(read_file(old, out, NOBS, &st, msg, sizeof(msg), NULL), 7, "the newer record");
 
 	/* an empty file holds nothing either */
 	write_bytes(rec, "", 0);
@@ -982,7 +1036,7 @@ static void test_existing_record_kept(void)
 	ASSERT_EQ(truncate(rec, 12), 0, "tear the header");
 	ASSERT_EQ(rec_open_write(&w, rec, &h, 0, 1, err, sizeof(err)), 0, "torn header replaced");
 	rec_close_write(w);
-	ASSERT_EQ(read_file(old, out, NOBS, &st, msg, sizeof(msg), NULL), 5, "FILE.1 kept");
+	ASSERT_EQ(read_file(old, out, NOBS, &st, msg, sizeof(msg), NULL), 7, "FILE.1 kept");
 
 	/* not a record: refused, named, left as it was */
 	write_bytes(rec, "precious notes\n", 15);
@@ -1058,6 +1112,7 @@ int main(void)
 	RUN(test_bit_flips_detected);
 	RUN(test_future_version_rejected);
 	RUN(test_old_versions_read);
+	RUN(test_names_need_version_4);
 	RUN(test_bad_files);
 	RUN(test_corrupt_middle);
 	RUN(test_flush_is_the_crash_boundary);
