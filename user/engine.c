@@ -6,6 +6,7 @@
 #include "engine.h"
 
 #define ENG_TRIP_IDLE 0.10      /* idle cgroup: wake when risk is within 10% of the limit */
+#define ENG_STORM_LOW 0.80      /* a kill storm goes on while risk stays above this share */
 
 void eng_init(struct engine *e, const struct eng_params *p, eng_emit_fn emit, void *arg)
 {
@@ -166,6 +167,7 @@ static void on_add(struct engine *e, const struct obs *o)
 		set_names(c, &o->add.names);
 	fc_init(&c->fc);
 	c->forecast_t = c->last_forecast_t = c->calm_since = NAN;
+	c->storm_forecast_t = c->last_kill_t = NAN;
 	c->next = e->cgroups;
 	e->cgroups = c;
 	c->hnext = e->buckets[c->id % ENG_BUCKETS];
@@ -226,6 +228,10 @@ static void on_sample(struct engine *e, const struct obs *o)
 		return;
 	c->sample = o->sample;
 	c->sample_t = o->t;
+	/* the storm is over once memory at risk was given back (a restart, a large victim) */
+	if ((double)risk_usage(&o->sample) - (double)o->sample.reclaimable <
+	    ENG_STORM_LOW * (double)risk_limit(&o->sample))
+		c->storm_forecast_t = NAN;
 	/* Only a poll reads usage and memory.stat together; a kernel sample's reclaimable is
 	 * the last poll's. */
 	in = (struct fc_input){ o->t, risk_usage(&o->sample), risk_limit(&o->sample),
@@ -356,8 +362,15 @@ static void on_victim(struct engine *e, const struct obs *o)
 	if (ev.oom_score_adj == -1001)
 		ev.oom_score_adj = adj_lookup(e, o->victim.pid);
 	ev.victim_rss = o->victim.rss;
+	/* a kill ends the episode; the kills after it at the limit, within the horizon of
+	 * each other, are the same incident: their lead counts from its forecast */
 	if (c->state == CG_FORECAST)
-		ev.lead_seconds = o->t - c->forecast_t;
+		c->storm_forecast_t = c->forecast_t;
+	else if (!(o->t - c->last_kill_t <= e->p.fc.horizon))
+		c->storm_forecast_t = NAN;
+	c->last_kill_t = o->t;
+	if (!isnan(c->storm_forecast_t))
+		ev.lead_seconds = o->t - c->storm_forecast_t;
 	ev.method = fc_mode_name(c->last.mode);
 	c->kills++;
 	e->kills++;

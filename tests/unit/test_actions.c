@@ -125,12 +125,14 @@ static const char *jget(struct json_object *o, const char *a, const char *b)
 static void test_alertmanager_payload(void)
 {
 	struct wh_am_ctx ctx = { "node-a", NAN, NAN };
+	struct cg_kube_names kn = { "shop", "api-7d9f8", "server" };
 	struct json_object *arr, *al;
 	struct oc_event ev;
 	struct cg_labels l;
 	char *body, *s;
 
 	forecast_event(&ev, &l);
+	l.kube = &kn;
 	body = wh_am_body(&ev, &ctx);
 	ASSERT_TRUE(body != NULL, "forecast body");
 	arr = json_tokener_parse(body ? body : "");
@@ -145,6 +147,9 @@ static void test_alertmanager_payload(void)
 			   "pod_uid label");
 		ASSERT_STR(jget(al, "labels", "severity"), "warning", "severity");
 		ASSERT_STR(jget(al, "labels", "node"), "node-a", "node");
+		ASSERT_STR(jget(al, "labels", "namespace"), "shop", "namespace label");
+		ASSERT_STR(jget(al, "labels", "pod"), "api-7d9f8", "pod label");
+		ASSERT_STR(jget(al, "labels", "container"), "server", "container label");
 		ASSERT_STR(jget(al, "annotations", "eta_seconds"), "4.250", "eta annotation");
 		ASSERT_TRUE(jget(al, "annotations", "summary") != NULL, "summary");
 		ASSERT_STR(jget(al, "startsAt", NULL), "2025-11-25T10:00:00.500Z", "startsAt");
@@ -676,6 +681,7 @@ static int received(struct receiver *r, char *body, size_t len)
 
 static void test_alertmanager_resend(void)
 {
+	struct cg_kube_names kn = { "shop", "api-7d9f8", "server" };
 	struct act_config cfg = { 0 };
 	struct actions *a = NULL;
 	struct receiver r = { 0 };
@@ -699,6 +705,9 @@ static void test_alertmanager_resend(void)
 		goto out;
 	forecast_event(&ev, &l);
 	act_event(a, &ev);
+	/* the cgroup's names are found after the alert fired: its re-posts and its resolution
+	 * keep the labels it fired with (else Alertmanager holds two alerts, one never resolved) */
+	l.kube = &kn;
 	for (i = 0; i < 12; i++) {              /* 1.2 s of ticks */
 		usleep(100000);
 		act_tick(a, NULL, NULL);
@@ -708,12 +717,14 @@ static void test_alertmanager_resend(void)
 	ASSERT_RANGE(n1, 4, 6, "posted, then again every 0.3 s while open");
 	ASSERT_TRUE(strstr(body, "OomcastForecast") && strstr(body, "2025-11-25T10:00:00.500Z") &&
 		    !strstr(body, "endsAt"), "the same alert, its first start, still open");
+	ASSERT_TRUE(!strstr(body, "api-7d9f8"), "its labels as it fired, no names found since");
 	ev.kind = EV_CLEAR;
 	ev.time += 5;
 	act_event(a, &ev);
 	usleep(200000);
 	n2 = received(&r, body, sizeof(body));
 	ASSERT_TRUE(strstr(body, "endsAt") != NULL, "the clear resolves it");
+	ASSERT_TRUE(!strstr(body, "api-7d9f8"), "with the labels it fired with");
 	for (i = 0; i < 8; i++) {
 		usleep(100000);
 		act_tick(a, NULL, NULL);

@@ -1396,6 +1396,53 @@ static void test_engine_episode(void)
 	eng_free(&e);
 }
 
+/* A kill storm: a pre-fork server's children killed one by one, the cgroup at its limit
+ * throughout. The kills after the first are the same incident: their lead counts from the
+ * forecast before the first (before: none, the first kill had ended the episode). Not once
+ * memory at risk was given back (a restart), nor a kill beyond the horizon of the last. */
+static void test_engine_kill_storm(void)
+{
+	struct engine e;
+	struct obs vic = { .kind = OBS_VICTIM, .cg = 7 };
+	double t, fc = NAN;
+
+	engine_start(&e, 10);
+	for (t = 0; t < 90; t += 0.5)          /* 1 MB/s towards 100 MB: full at t = 90 */
+		feed_sample(&e, t, 10 * MB + MB * t, 100 * MB);
+	for (int i = 0; i < ngot; i++)
+		if (got[i].kind == EV_FORECAST)
+			fc = got[i].time;
+	ASSERT_TRUE(!isnan(fc), "forecast");
+	for (double k = 90; k <= 98; k += 2) {  /* five kills, 2 s apart, at the limit */
+		vic.t = k;
+		vic.victim.pid = (uint32_t)(100 + k);
+		eng_feed(&e, &vic);
+		ASSERT_NEAR(got[ngot - 1].lead_seconds, k - fc, 1e-9, "each kill's lead, from it");
+		feed_sample(&e, k + 0.5, 97 * MB, 100 * MB);
+		feed_sample(&e, k + 1.5, 99 * MB, 100 * MB);
+	}
+	vic.t = 98 + 10.5;                      /* beyond the horizon of the last kill */
+	eng_feed(&e, &vic);
+	ASSERT_TRUE(isnan(got[ngot - 1].lead_seconds), "a kill beyond the horizon: no lead");
+	vic.t = 110;
+	eng_feed(&e, &vic);
+	ASSERT_TRUE(isnan(got[ngot - 1].lead_seconds), "nor the one after it");
+	ASSERT_EQ(count(EV_FORECAST), 1, "one forecast in all");
+	eng_free(&e);
+
+	engine_start(&e, 10);                   /* a restart between two kills */
+	for (t = 0; t < 90; t += 0.5)
+		feed_sample(&e, t, 10 * MB + MB * t, 100 * MB);
+	vic.t = 90;
+	eng_feed(&e, &vic);
+	ASSERT_TRUE(!isnan(got[ngot - 1].lead_seconds), "the first kill's lead");
+	feed_sample(&e, 90.5, 5 * MB, 100 * MB);        /* the service restarts */
+	vic.t = 93;                             /* a burst to the limit, not forecast */
+	eng_feed(&e, &vic);
+	ASSERT_TRUE(isnan(got[ngot - 1].lead_seconds), "after memory was given back: no lead");
+	eng_free(&e);
+}
+
 /* A kill for a parent's limit (a pod's, a node's), of a task in a watched child far from its
  * own: the kernel side names the parent (the cgroup at its limit). The event is the
  * parent's, with the lead of the parent's forecast, and names the child the victim lived in;
@@ -1900,6 +1947,7 @@ int main(void)
 	RUN(test_eta_follows_the_trend_not_the_last_sample);
 	RUN(test_leak_starting_in_a_quiet_cgroup);
 	RUN(test_engine_episode);
+	RUN(test_engine_kill_storm);
 	RUN(test_engine_top_tasks_are_recent);
 	RUN(test_engine_kill_for_a_parents_limit);
 	RUN(test_engine_burst_proved_wrong_clears);
