@@ -65,14 +65,6 @@
 #include <string.h>
 #include "forecast.h"
 
-/* A forecast fires once the ETA is within the horizon and this share of it more. The ETA
- * is the moment risk meets the limit; the kill comes then or before it, seldom after: the
- * sample that sees the ETA cross the horizon comes up to a read later, the kernel kills
- * with reclaimable pages it could not take back in time (locked for a read, in flight)
- * and with kernel memory that no counter showed growing. Fired at the horizon itself,
- * about half the kills of steady leaks came with less warning than asked (bench records:
- * leads 0.97-1.01 H, and 0.90 H for a leak under a streaming page cache at H=5). */
-#define FC_LEAD_MARGIN 0.05
 #define FC_TURN 0.03            /* hysteresis for turning points, fraction of the limit */
 #define FC_MIN_GAP 0.2          /* history is thinned to this spacing (the newest is exact) */
 #define FC_BURST_WIN 1.0        /* seconds: window of the burst slope */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "kube.h"
 
 struct kube_entry {
@@ -134,6 +135,33 @@ static void add(struct kube_cache *k, const char *key, const struct cg_kube_name
 	k->n++;
 }
 
+/* A container link's target, <pods dir>/<namespace>_<pod>_<uid>/<container>/N.log, names
+ * its pod with its UID: the pod's own cgroup is named by it where the pods directory is not
+ * at DIR/pods (the kubelet's podLogsDir moves it; the links stay in /var/log/containers). */
+static void add_target_pod(struct kube_cache *k, const char *dir, const char *name)
+{
+	char link[CG_PATH_MAX + 300], target[CG_PATH_MAX];
+	struct cg_kube_names nm;
+	char uid[40], *end, *start;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "%s/%s", dir, name);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	/* the component two above the file */
+	if (!(end = strrchr(target, '/')))
+		return;
+	*end = '\0';
+	if (!(end = strrchr(target, '/')))
+		return;
+	*end = '\0';
+	start = strrchr(target, '/');
+	if (kube_parse_pod_dir(start ? start + 1 : target, &nm, uid))
+		add(k, uid, &nm);       /* a pod's each link, and pods/: the same names again */
+}
+
 /* Read <dir>/containers and <dir>/pods anew. */
 static void scan(struct kube_cache *k)
 {
@@ -153,10 +181,13 @@ static void scan(struct kube_cache *k)
 		while ((de = readdir(d))) {
 			struct cg_kube_names nm;
 			char key[72];
+			int ok = i == 0 ? kube_parse_container_link(de->d_name, &nm, key) :
+					  kube_parse_pod_dir(de->d_name, &nm, key);
 
-			if (i == 0 ? kube_parse_container_link(de->d_name, &nm, key) :
-				     kube_parse_pod_dir(de->d_name, &nm, key))
+			if (ok)
 				add(k, key, &nm);
+			if (ok && i == 0)
+				add_target_pod(k, path, de->d_name);
 		}
 		closedir(d);
 	}

@@ -13,6 +13,8 @@
 #include "cgroup.h"
 
 #define KUBE_RESCAN 2.0         /* seconds between reads of the directories on misses */
+#define KUBE_GIVE_UP 60.0       /* seconds after its watch that a cgroup's names are looked
+				   for: the kubelet makes a link as the container starts */
 
 struct kube_entry;
 

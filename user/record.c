@@ -552,7 +552,7 @@ static size_t frame(uint8_t *dst, const uint8_t *body, size_t len)
 
 /* ---- writer ---- */
 
-/* A watched cgroup, re-announced on rotation: its OBS_CGROUP_ADD without the 4 KiB union,
+/* A watched cgroup, re-announced on rotation: its OBS_CGROUP_ADD without the 1.4 KiB union,
  * with the names it has by then (its own or an OBS_NAMES's since), if any. */
 struct rec_cg {
 	struct rec_cg *next;
@@ -668,9 +668,10 @@ static int start_file(struct rec_writer *w)
 static void cg_track(struct rec_writer *w, const struct obs *o)
 {
 	struct rec_cg **pp, *c;
-
 	size_t len;
 
+	if (o->kind != OBS_CGROUP_ADD && o->kind != OBS_CGROUP_DEL && o->kind != OBS_NAMES)
+		return;         /* samples, the most of them: no walk of every cgroup */
 	for (pp = &w->cgs; (c = *pp); pp = &c->next)
 		if (c->cg == o->cg)
 			break;
@@ -793,7 +794,7 @@ int rec_write(struct rec_writer *w, const struct obs *o)
  * hides cannot be judged, so it is kept. */
 static int has_content(const char *path)
 {
-	static struct obs o;    /* its 4 KiB path union stays off the stack */
+	static struct obs o;    /* its 1.4 KiB path union stays off the stack */
 	struct rec_reader *r;
 	struct rec_header h;
 	char err[600];

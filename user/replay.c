@@ -47,7 +47,7 @@ static const struct argp_option replay_options[] = {
 	  "else 30; required when the files were recorded at different ones)", 0 },
 	{ "min-samples", OPT_MIN_SAMPLES, "N", 0, "Samples before any forecast (default 3)", 0 },
 	{ "clear-factor", OPT_CLEAR_FACTOR, "X", 0, "Clear when the ETA exceeds X times the "
-	  "horizon (default 2, at least 1), or (1 + X) / 2 times it once the moment the "
+	  "horizon (default 2, at least 1.1), or (1 + X) / 2 times it once the moment the "
 	  "forecast named has passed", 0 },
 	{ "clear-hold", OPT_CLEAR_HOLD, "SECONDS", 0, "... for this long (default 5)", 0 },
 	{ "summary", 's', NULL, 0, "After the events, an incident report per cgroup: peak, "
@@ -86,11 +86,12 @@ static error_t replay_parse(int key, char *arg, struct argp_state *state)
 		o->min_samples = v;
 		break;
 	case OPT_CLEAR_FACTOR:
-		/* below 1 the episode would clear while its ETA is still inside the horizon */
-		if (parse_number(arg, &v) || v < 1)
-			argp_error(state, "--clear-factor must be a number of at least 1 "
-				   "(clear when the ETA exceeds that many horizons), not '%s'",
-				   arg);
+		/* below it an episode would clear while its ETA is still where it fires */
+		if (parse_number(arg, &v) || v < FC_MIN_CLEAR_FACTOR)
+			argp_error(state, "--clear-factor must be a number of at least %g "
+				   "(clear when the ETA exceeds that many horizons; a forecast "
+				   "fires within %g), not '%s'", FC_MIN_CLEAR_FACTOR,
+				   1 + FC_LEAD_MARGIN, arg);
 		o->clear_factor = v;
 		break;
 	case OPT_CLEAR_HOLD:
@@ -786,7 +787,7 @@ struct replay_file {
 /* Pass zero: the file's header and span. A file that cannot be opened is said here, once. */
 static int scan_file(struct replay_file *f)
 {
-	static struct obs o;    /* its 4 KiB path union stays off the stack */
+	static struct obs o;    /* its 1.4 KiB path union stays off the stack */
 	struct rec_reader *r;
 	struct stat st;
 	char err[600];
@@ -873,7 +874,7 @@ static int check_history(const struct replay_file *f, int n, double horizon)
  * with it, if anything. Pass two prints the problem. */
 static int read_file(struct replay *rp, const char *path, int pass2)
 {
-	static struct obs o;    /* its 4 KiB path union stays off the stack */
+	static struct obs o;    /* its 1.4 KiB path union stays off the stack */
 	struct rec_reader *r;
 	struct rec_header h;
 	unsigned long long n = 0;

@@ -369,7 +369,10 @@ static void find_names(struct daemon *d, struct watch *w)
 	struct obs o = { .kind = OBS_NAMES, .cg = w->cg.id };
 	int r;
 
-	if (w->kube_found == 2 || !w->eng || !w->eng->labels.pod_uid[0])
+	/* a container with no link of its own (a sandbox; a link whose id the kubelet cut at
+	 * 255 characters) keeps its pod's names: given up on after KUBE_GIVE_UP */
+	if (w->kube_found == 2 || !w->eng || !w->eng->labels.pod_uid[0] ||
+	    now_real() - w->added > KUBE_GIVE_UP)
 		return;
 	r = kube_lookup(&d->kube, &w->eng->labels, mono_now(), &o.names);
 	if (r <= w->kube_found)
@@ -413,7 +416,7 @@ static int watch_add(struct daemon *d, const struct cg_info *cg)
 	d->nwatch++;
 	memset(&o, 0, sizeof(o));
 	o.kind = OBS_CGROUP_ADD;
-	o.t = now_real();
+	o.t = w->added = now_real();
 	o.cg = cg->id;
 	o.add.version = cg->version;
 	snprintf(o.add.path, sizeof(o.add.path), "%s", cg->path);

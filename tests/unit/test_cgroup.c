@@ -480,6 +480,17 @@ static void test_kube_lookup(void)
 	ASSERT_EQ(kube_lookup(&k, &pod, 300, &n), 0, "no pod: nothing, and no read");
 	ASSERT_EQ(k.scans, 2, "no read for it");
 	kube_free(&k);
+	/* no pods/ (the kubelet's podLogsDir moved it): the links' targets name the pod */
+	snprintf(sub, sizeof(sub), "%s/pods/shop_api-1_" UID, dir);
+	rmdir(sub);
+	unlink(link);
+	ASSERT_EQ(symlink("/srv/podlogs/shop_api-2_" UID "/server/0.log", link), 0, "a link");
+	cg_labels("/sys/fs/cgroup/memory/kubepods/burstable/pod" UID, &pod);
+	kube_init(&k, dir);
+	ASSERT_EQ(kube_lookup(&k, &pod, 0, &n), 2, "the pod's cgroup, named by a link's target");
+	ASSERT_STR(n.pod, "api-2", "the pod, from the target");
+	ASSERT_STR(n.container, "", "no container for the pod's own cgroup");
+	kube_free(&k);
 	kube_init(&k, "");
 	ASSERT_EQ(kube_lookup(&k, &ctr, 0, &n), 0, "no directory given");
 	kube_free(&k);
@@ -488,8 +499,6 @@ static void test_kube_lookup(void)
 	kube_free(&k);
 	unlink(link);
 	snprintf(sub, sizeof(sub), "%s/containers", dir);
-	rmdir(sub);
-	snprintf(sub, sizeof(sub), "%s/pods/shop_api-1_" UID, dir);
 	rmdir(sub);
 	snprintf(sub, sizeof(sub), "%s/pods", dir);
 	rmdir(sub);
