@@ -100,6 +100,15 @@ static struct ld_hook *hook_add(struct loader *l, const char *name, struct bpf_p
 	return h;
 }
 
+/* Whether the kernel refused prog in an earlier try of this load (ld_open). */
+static int refused(const struct loader *l, const struct bpf_program *prog)
+{
+	for (int i = 0; i < l->nrefused; i++)
+		if (!strcmp(l->refused[i], bpf_program__name(prog)))
+			return 1;
+	return 0;
+}
+
 static void disable(struct ld_hook *h, struct bpf_program *prog, const char *why)
 {
 	if (prog)
@@ -118,12 +127,14 @@ static void tp_btf_only(struct loader *l, const struct btf *btf, int classic_onl
 	struct ld_hook *h = hook_add(l, name, prog, "tp_btf");
 	char why[sizeof(h->why)];
 
-	if (!classic_only && tp_btf_proto(btf, tp)) {
+	if (!classic_only && tp_btf_proto(btf, tp) && !refused(l, prog)) {
 		bpf_program__set_autoload(prog, true);
 		return;
 	}
 	if (classic_only)
 		snprintf(why, sizeof(why), "classic tracepoints only: %s", without);
+	else if (refused(l, prog))
+		snprintf(why, sizeof(why), "the kernel refused its program: %s", without);
 	else
 		snprintf(why, sizeof(why), "no tp_btf/%s: %s", tp, without);
 	disable(h, NULL, why);
@@ -148,17 +159,21 @@ static void choose(struct loader *l, const struct ld_opts *o, const struct btf *
 		bpf_program__set_autoload(all[i], false);
 	l->nhooks = 0;
 
-	if (!classic_only && tp_btf_proto(btf, "mm_page_alloc")) {
+	if (!classic_only && tp_btf_proto(btf, "mm_page_alloc") &&
+	    !refused(l, s->progs.oc_page_alloc_btf)) {
 		h = hook_add(l, "mm_page_alloc", s->progs.oc_page_alloc_btf, "tp_btf");
 		bpf_program__set_autoload(s->progs.oc_page_alloc_btf, true);
-	} else if (tracefs_has("kmem/mm_page_alloc")) {
+	} else if (tracefs_has("kmem/mm_page_alloc") && !refused(l, s->progs.oc_page_alloc_tp)) {
 		h = hook_add(l, "mm_page_alloc", s->progs.oc_page_alloc_tp, "tracepoint");
 		bpf_program__set_autoload(s->progs.oc_page_alloc_tp, true);
 		snprintf(h->why, sizeof(h->why), "%s", classic_only ? "classic tracepoints only"
+			 : refused(l, s->progs.oc_page_alloc_btf) ? "the kernel refused the tp_btf one"
 			 : "no BTF for tp_btf/mm_page_alloc");
 	} else {
 		h = hook_add(l, "mm_page_alloc", NULL, "disabled");
-		disable(h, NULL, "no kmem/mm_page_alloc tracepoint: rates come from polling only");
+		disable(h, NULL, refused(l, s->progs.oc_page_alloc_tp) ?
+			"the kernel refused its programs: rates come from polling only" :
+			"no kmem/mm_page_alloc tracepoint: rates come from polling only");
 	}
 
 	struct { const char *name, *tp; struct bpf_program *p; } sys[] = {
@@ -168,7 +183,9 @@ static void choose(struct loader *l, const struct ld_opts *o, const struct btf *
 	};
 	for (i = 0; i < 3; i++) {
 		h = hook_add(l, sys[i].name, sys[i].p, "tracepoint");
-		if (tracefs_has(sys[i].tp))
+		if (refused(l, sys[i].p))
+			disable(h, NULL, "the kernel refused its program");
+		else if (tracefs_has(sys[i].tp))
 			bpf_program__set_autoload(sys[i].p, true);
 		else
 			disable(h, NULL, "no syscall tracepoints (CONFIG_FTRACE_SYSCALLS off)");
@@ -177,17 +194,21 @@ static void choose(struct loader *l, const struct ld_opts *o, const struct btf *
 	tp_btf_only(l, btf, classic_only, "memcg_reclaim", s->progs.oc_memcg_reclaim,
 		    "mm_vmscan_memcg_reclaim_begin", "reclaim counts off");
 
-	if (!classic_only && tp_btf_first_arg_is_ptr(btf, "mark_victim")) {
+	if (!classic_only && tp_btf_first_arg_is_ptr(btf, "mark_victim") &&
+	    !refused(l, s->progs.oc_victim_btf)) {
 		h = hook_add(l, "mark_victim", s->progs.oc_victim_btf, "tp_btf");
 		bpf_program__set_autoload(s->progs.oc_victim_btf, true);
-	} else if (tracefs_has("oom/mark_victim")) {
+	} else if (tracefs_has("oom/mark_victim") && !refused(l, s->progs.oc_victim_tp)) {
 		h = hook_add(l, "mark_victim", s->progs.oc_victim_tp, "tracepoint");
 		bpf_program__set_autoload(s->progs.oc_victim_tp, true);
 		snprintf(h->why, sizeof(h->why), "%s", classic_only ? "classic tracepoints only"
+			 : refused(l, s->progs.oc_victim_btf) ? "the kernel refused the tp_btf one"
 			 : "tp_btf/mark_victim passes only the pid on this kernel");
 	} else {
 		h = hook_add(l, "mark_victim", NULL, "disabled");
-		disable(h, NULL, "no oom/mark_victim tracepoint: oom_kill events unavailable");
+		disable(h, NULL, refused(l, s->progs.oc_victim_tp) ?
+			"the kernel refused its programs: oom_kill events unavailable" :
+			"no oom/mark_victim tracepoint: oom_kill events unavailable");
 	}
 
 	tp_btf_only(l, btf, classic_only, "oom_score_adj_update", s->progs.oc_score_adj,
@@ -199,6 +220,24 @@ static void choose(struct loader *l, const struct ld_opts *o, const struct btf *
 	else
 		disable(hook_add(l, "rss_stat", s->progs.oc_rss_stat, "tp_btf"), NULL,
 			"off (per-page cost; enable with --task-rss)");
+}
+
+/* Tests only: OOMCAST_TEST_REFUSE=PROG[,PROG...] makes the kernel's verifier refuse those
+ * programs (marked sleepable, which no tracepoint program may be), to exercise the
+ * fallbacks below on a kernel that loads every program. */
+static void test_refuse(struct oomcast *s)
+{
+	const char *names = getenv("OOMCAST_TEST_REFUSE");
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, s->obj) {
+		const char *n = bpf_program__name(p), *at = names ? strstr(names, n) : NULL;
+		size_t len = strlen(n);
+
+		if (at && (at == names || at[-1] == ',') && (at[len] == ',' || !at[len]) &&
+		    bpf_program__autoload(p))
+			bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_SLEEPABLE);
+	}
 }
 
 static int open_skel(struct loader *l, const struct ld_opts *o, const struct btf *btf,
@@ -214,6 +253,7 @@ static int open_skel(struct loader *l, const struct ld_opts *o, const struct btf
 		bpf_map__set_max_entries(l->skel->maps.events, o->ring_bytes);
 	bpf_map__set_max_entries(l->skel->maps.cpu_acc, l->ncpus);
 	choose(l, o, btf, classic_only);
+	test_refuse(l->skel);
 	return oomcast__load(l->skel);
 }
 
@@ -381,6 +421,10 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 	if (level != LIBBPF_WARN || strstr(fmt, "PROG LOAD LOG"))
 		return 0;
 	vsnprintf(line, sizeof(line), fmt, ap);
+	/* what the load's failure says next, and ours says after it */
+	if (strstr(line, "failed to load object") || strstr(line, "failed to load BPF skeleton") ||
+	    strstr(line, "': failed to load: "))
+		return 0;
 	if ((q = strstr(line, "prog '")) && strstr(line, "load failed")) {
 		size_t n = strcspn(q + 6, "'");
 
@@ -392,8 +436,53 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 
 static int libbpf_loud(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	(void)level;
+	char line[512];
+	const char *q;
+	va_list aq;
+
+	va_copy(aq, ap);
+	vsnprintf(line, sizeof(line), fmt, aq);
+	va_end(aq);
+	if (level == LIBBPF_WARN && (q = strstr(line, "prog '")) && strstr(line, "load failed"))
+		snprintf(failed_prog, sizeof(failed_prog), "%.*s", (int)strcspn(q + 6, "'"), q + 6);
 	return vfprintf(stderr, fmt, ap);
+}
+
+/* Load; where the kernel refuses a program, again without it: its hook falls back to its
+ * classic tracepoint, or goes without, and the others keep theirs. A refusal that names no
+ * program falls back to classic tracepoints for all. */
+static int load_with_fallbacks(struct loader *l, const struct ld_opts *o, const struct btf *btf)
+{
+	int classic = o->classic_only, r;
+
+	for (;;) {
+		failed_prog[0] = '\0';
+		r = open_skel(l, o, btf, classic);
+		if (!r)
+			return 0;
+		if (failed_prog[0] && l->nrefused < LD_MAX_HOOKS) {
+			struct bpf_program *p = bpf_object__find_program_by_name(l->skel->obj,
+										 failed_prog);
+
+			if (p && !refused(l, p)) {
+				fprintf(stderr, "oomcast: the kernel refused program %s (%s; -vv shows "
+					"the verifier's log): loading again without it\n", failed_prog,
+					strerror(-r));
+				snprintf(l->refused[l->nrefused++], sizeof(l->refused[0]), "%s",
+					 failed_prog);
+				oomcast__destroy(l->skel);
+				l->skel = NULL;
+				continue;
+			}
+		}
+		if (classic)
+			return r;
+		fprintf(stderr, "oomcast: loading with tp_btf failed (%s); retrying with classic "
+			"tracepoints (-vv shows the verifier's log)\n", strerror(-r));
+		oomcast__destroy(l->skel);
+		l->skel = NULL;
+		classic = 1;
+	}
 }
 
 int ld_open(struct loader *l, const struct ld_opts *o, char *err, size_t len)
@@ -432,15 +521,7 @@ int ld_open(struct loader *l, const struct ld_opts *o, char *err, size_t len)
 		r = -ENOTSUP;
 		goto fail;
 	}
-	r = open_skel(l, o, btf, o->classic_only);
-	if (r && !o->classic_only) {
-		fprintf(stderr, "oomcast: loading with tp_btf failed (%s%s%s); retrying with "
-			"classic tracepoints (-vv shows the verifier's log)\n", strerror(-r),
-			failed_prog[0] ? ": the kernel refused program " : "", failed_prog);
-		oomcast__destroy(l->skel);
-		l->skel = NULL;
-		r = open_skel(l, o, btf, 1);
-	}
+	r = load_with_fallbacks(l, o, btf);
 	if (r) {
 		say(err, len, "cannot load the BPF programs: %s (run with -vv for the verifier log)",
 		    strerror(-r));

@@ -44,6 +44,9 @@ struct loader {
 	int pin_lock_fd;
 	int mounted_tracefs, mounted_bpffs;
 	uint16_t *filter_refs;          /* watched cgroups per bit of the BPF side's filter */
+	/* programs the kernel refused to load: their hooks fall back or go without */
+	char refused[LD_MAX_HOOKS][64];
+	int nrefused;
 };
 
 /* Everything up to attached programs and pinned maps. On failure returns -errno with a
