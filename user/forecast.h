@@ -15,9 +15,9 @@
  * leads 0.97-1.01 H, and 0.90 H for a leak under a streaming page cache at H=5). */
 #define FC_LEAD_MARGIN 0.05
 /* The least clear factor: (1 + X) / 2 horizons, the clear threshold once the moment named
- * has passed, must lie beyond the firing band, or an ETA hovering there opens and clears
- * an episode every few seconds. */
-#define FC_MIN_CLEAR_FACTOR (1 + 2 * FC_LEAD_MARGIN)
+ * has passed, must lie beyond the firing band by as much again, or an ETA hovering there
+ * opens and clears an episode every few seconds. */
+#define FC_MIN_CLEAR_FACTOR (1 + 4 * FC_LEAD_MARGIN)
 
 struct fc_params {
 	double horizon;         /* seconds: how far ahead an alert must come */

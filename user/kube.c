@@ -147,8 +147,8 @@ static void add_target_pod(struct kube_cache *k, const char *dir, const char *na
 
 	snprintf(link, sizeof(link), "%s/%s", dir, name);
 	n = readlink(link, target, sizeof(target) - 1);
-	if (n <= 0)
-		return;
+	if (n <= 0 || n >= (ssize_t)sizeof(target) - 1)
+		return;         /* none, or cut: its components would be the wrong ones */
 	target[n] = '\0';
 	/* the component two above the file */
 	if (!(end = strrchr(target, '/')))

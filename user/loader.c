@@ -93,6 +93,7 @@ static struct ld_hook *hook_add(struct loader *l, const char *name, struct bpf_p
 {
 	struct ld_hook *h = &l->hooks[l->nhooks++];
 
+	memset(h, 0, sizeof(*h));       /* a retry's hooks owe nothing to the try before */
 	h->name = name;
 	h->how = how;
 	h->prog_name = prog ? bpf_program__name(prog) : NULL;
@@ -172,7 +173,7 @@ static void choose(struct loader *l, const struct ld_opts *o, const struct btf *
 	} else {
 		h = hook_add(l, "mm_page_alloc", NULL, "disabled");
 		disable(h, NULL, refused(l, s->progs.oc_page_alloc_tp) ?
-			"the kernel refused its programs: rates come from polling only" :
+			"the kernel refused its classic program: rates come from polling only" :
 			"no kmem/mm_page_alloc tracepoint: rates come from polling only");
 	}
 
@@ -207,7 +208,7 @@ static void choose(struct loader *l, const struct ld_opts *o, const struct btf *
 	} else {
 		h = hook_add(l, "mark_victim", NULL, "disabled");
 		disable(h, NULL, refused(l, s->progs.oc_victim_tp) ?
-			"the kernel refused its programs: oom_kill events unavailable" :
+			"the kernel refused its classic program: oom_kill events unavailable" :
 			"no oom/mark_victim tracepoint: oom_kill events unavailable");
 	}
 
@@ -222,21 +223,22 @@ static void choose(struct loader *l, const struct ld_opts *o, const struct btf *
 			"off (per-page cost; enable with --task-rss)");
 }
 
-/* Tests only: OOMCAST_TEST_REFUSE=PROG[,PROG...] makes the kernel's verifier refuse those
- * programs (marked sleepable, which no tracepoint program may be), to exercise the
+/* Tests only: OOMCAST_TEST_REFUSE=PROG[,PROG...] makes the kernel refuse those programs
+ * (with a load flag no kernel knows: EINVAL, as a verifier's refusal), to exercise the
  * fallbacks below on a kernel that loads every program. */
 static void test_refuse(struct oomcast *s)
 {
-	const char *names = getenv("OOMCAST_TEST_REFUSE");
+	const char *env = getenv("OOMCAST_TEST_REFUSE");
+	char names[512], *save = NULL;
 	struct bpf_program *p;
 
-	bpf_object__for_each_program(p, s->obj) {
-		const char *n = bpf_program__name(p), *at = names ? strstr(names, n) : NULL;
-		size_t len = strlen(n);
-
-		if (at && (at == names || at[-1] == ',') && (at[len] == ',' || !at[len]) &&
-		    bpf_program__autoload(p))
-			bpf_program__set_flags(p, bpf_program__flags(p) | BPF_F_SLEEPABLE);
+	if (!env)
+		return;
+	snprintf(names, sizeof(names), "%s", env);
+	for (char *n = strtok_r(names, ",", &save); n; n = strtok_r(NULL, ",", &save)) {
+		p = bpf_object__find_program_by_name(s->obj, n);
+		if (p && bpf_program__autoload(p))
+			bpf_program__set_flags(p, bpf_program__flags(p) | 1u << 31);
 	}
 }
 
@@ -460,6 +462,10 @@ static int load_with_fallbacks(struct loader *l, const struct ld_opts *o, const 
 		r = open_skel(l, o, btf, classic);
 		if (!r)
 			return 0;
+		/* the verifier's refusals; not a cause that every program shares (EPERM, an LSM,
+		 * ENOMEM): that one is said as it is */
+		if (r != -EINVAL && r != -EACCES && r != -E2BIG && r != -524 /* ENOTSUPP */)
+			return r;
 		if (failed_prog[0] && l->nrefused < LD_MAX_HOOKS) {
 			struct bpf_program *p = bpf_object__find_program_by_name(l->skel->obj,
 										 failed_prog);

@@ -47,7 +47,7 @@ static const struct argp_option replay_options[] = {
 	  "else 30; required when the files were recorded at different ones)", 0 },
 	{ "min-samples", OPT_MIN_SAMPLES, "N", 0, "Samples before any forecast (default 3)", 0 },
 	{ "clear-factor", OPT_CLEAR_FACTOR, "X", 0, "Clear when the ETA exceeds X times the "
-	  "horizon (default 2, at least 1.1), or (1 + X) / 2 times it once the moment the "
+	  "horizon (default 2, at least 1.2), or (1 + X) / 2 times it once the moment the "
 	  "forecast named has passed", 0 },
 	{ "clear-hold", OPT_CLEAR_HOLD, "SECONDS", 0, "... for this long (default 5)", 0 },
 	{ "summary", 's', NULL, 0, "After the events, an incident report per cgroup: peak, "

@@ -75,6 +75,7 @@ struct watch {
 	double due_read;                /* CLOCK_MONOTONIC seconds of the last such read */
 	double added;                   /* Unix time of its OBS_CGROUP_ADD */
 	int kube_found;                 /* what kube_lookup() last gave: 2 all names, 1 pod's */
+	double added_mono;              /* CLOCK_MONOTONIC seconds of its watch */
 	unsigned seen;                  /* discovery generation */
 	struct watch *next;             /* hash chain */
 };
@@ -372,7 +373,7 @@ static void find_names(struct daemon *d, struct watch *w)
 	/* a container with no link of its own (a sandbox; a link whose id the kubelet cut at
 	 * 255 characters) keeps its pod's names: given up on after KUBE_GIVE_UP */
 	if (w->kube_found == 2 || !w->eng || !w->eng->labels.pod_uid[0] ||
-	    now_real() - w->added > KUBE_GIVE_UP)
+	    mono_now() - w->added_mono > KUBE_GIVE_UP)
 		return;
 	r = kube_lookup(&d->kube, &w->eng->labels, mono_now(), &o.names);
 	if (r <= w->kube_found)
@@ -417,6 +418,7 @@ static int watch_add(struct daemon *d, const struct cg_info *cg)
 	memset(&o, 0, sizeof(o));
 	o.kind = OBS_CGROUP_ADD;
 	o.t = w->added = now_real();
+	w->added_mono = mono_now();
 	o.cg = cg->id;
 	o.add.version = cg->version;
 	snprintf(o.add.path, sizeof(o.add.path), "%s", cg->path);

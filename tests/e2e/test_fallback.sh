@@ -2,9 +2,10 @@
 # A kernel that refuses one program (a verifier older or stricter than the one we built
 # for, a tracepoint whose tp_btf form it will not take) must cost that hook only: it falls
 # back to its classic tracepoint, or goes without, and every other hook keeps its program.
-# No kernel here refuses any of ours, so OOMCAST_TEST_REFUSE (tests only) marks the named
-# programs sleepable, which the real verifier refuses for every tracepoint program: the
-# refusal, the retry and the fallbacks are the kernel's and the loader's own. Then a leak
+# No kernel here refuses any of ours, so OOMCAST_TEST_REFUSE (tests only) gives the named
+# programs a load flag no kernel knows, which the real kernel refuses (EINVAL, as the
+# verifier's refusals): the refusal, the retry and the fallbacks are the kernel's and the
+# loader's own. Then a leak
 # is forecast and killed with the two main hooks on their fallbacks.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"

@@ -971,12 +971,12 @@ static void test_replay_option_messages(void)
 		    != NULL, slurp(err));
 	ASSERT_TRUE(run_replay_exit(out, err, (char *)rec, "--clear-factor", "0.5", NULL) > 0,
 		    "--clear-factor 0.5 refused");
-	ASSERT_TRUE(strstr(slurp(err), "--clear-factor must be a number of at least 1.1") &&
+	ASSERT_TRUE(strstr(slurp(err), "--clear-factor must be a number of at least 1.2") &&
 		    strstr(slurp(err), "'0.5'"), slurp(err));
-	ASSERT_TRUE(run_replay_exit(out, err, (char *)rec, "--clear-factor", "1", NULL) > 0,
-		    "--clear-factor 1 refused: it would clear where a forecast fires");
-	ASSERT_EQ(run_replay_exit(out, err, (char *)rec, "-q", "--clear-factor", "1.1", NULL), 0,
-		  "--clear-factor 1.1 taken");
+	ASSERT_TRUE(run_replay_exit(out, err, (char *)rec, "--clear-factor", "1.1", NULL) > 0,
+		    "--clear-factor 1.1 refused: it would clear where a forecast fires");
+	ASSERT_EQ(run_replay_exit(out, err, (char *)rec, "-q", "--clear-factor", "1.2", NULL), 0,
+		  "--clear-factor 1.2 taken");
 	ASSERT_TRUE(run_replay_exit(out, err, (char *)rec, "--clear-hold", "-1", NULL) > 0,
 		    "--clear-hold -1 refused");
 	ASSERT_TRUE(strstr(slurp(err), "--clear-hold must be a number of seconds") != NULL,
