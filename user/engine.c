@@ -7,6 +7,7 @@
 
 #define ENG_TRIP_IDLE 0.10      /* idle cgroup: wake when risk is within 10% of the limit */
 #define ENG_STORM_LOW 0.80      /* a kill storm goes on while risk stays above this share */
+#define ENG_STORM_GAP 10.0      /* seconds: ... and its kills come at most this far apart */
 
 void eng_init(struct engine *e, const struct eng_params *p, eng_emit_fn emit, void *arg)
 {
@@ -228,8 +229,10 @@ static void on_sample(struct engine *e, const struct obs *o)
 		return;
 	c->sample = o->sample;
 	c->sample_t = o->t;
-	/* the storm is over once memory at risk was given back (a restart, a large victim) */
-	if ((double)risk_usage(&o->sample) - (double)o->sample.reclaimable <
+	/* the storm is over once memory at risk was given back (a restart, a large victim);
+	 * read from polls, whose reclaimable is their own */
+	if (o->sample.source == SRC_POLL &&
+	    (double)risk_usage(&o->sample) - (double)o->sample.reclaimable <
 	    ENG_STORM_LOW * (double)risk_limit(&o->sample))
 		c->storm_forecast_t = NAN;
 	/* Only a poll reads usage and memory.stat together; a kernel sample's reclaimable is
@@ -277,6 +280,7 @@ static void on_sample(struct engine *e, const struct obs *o)
 		ev.rate_bps = c->last.slope;
 		ev.method = fc_mode_name(c->last.mode);
 		end_episode(c);
+		c->storm_forecast_t = NAN;      /* the risk is gone: a kill now is news */
 		emit(e, &ev);
 	}
 }
@@ -362,11 +366,14 @@ static void on_victim(struct engine *e, const struct obs *o)
 	if (ev.oom_score_adj == -1001)
 		ev.oom_score_adj = adj_lookup(e, o->victim.pid);
 	ev.victim_rss = o->victim.rss;
-	/* a kill ends the episode; the kills after it at the limit, within the horizon of
-	 * each other, are the same incident: their lead counts from its forecast */
-	if (c->state == CG_FORECAST)
+	/* A kill ends the episode (also one that a stall continued). The kills after it are
+	 * the same incident, a storm (a pre-fork server's children taken one by one), while
+	 * each comes within ENG_STORM_GAP of the last with no clear and no new forecast
+	 * between and risk above ENG_STORM_LOW of the limit: their lead counts from the
+	 * forecast before the first. */
+	if (!isnan(c->forecast_t))
 		c->storm_forecast_t = c->forecast_t;
-	else if (!(o->t - c->last_kill_t <= e->p.fc.horizon))
+	else if (!(o->t - c->last_kill_t <= ENG_STORM_GAP))
 		c->storm_forecast_t = NAN;
 	c->last_kill_t = o->t;
 	if (!isnan(c->storm_forecast_t))

@@ -152,9 +152,9 @@ struct eng_cgroup {
 	double forecast_eta;            /* the ETA that forecast gave */
 	double last_forecast_t;         /* the most recent forecast (kept after clear) */
 	double calm_since;              /* NAN, or when ETA went beyond clear threshold */
-	/* A kill storm (a pre-fork server's children killed one by one, the cgroup at its
-	 * limit throughout): the forecast before its first kill, NAN once the storm is over
-	 * (usage fell below ENG_STORM_LOW of the limit, or no kill within the horizon) */
+	/* A kill storm (a pre-fork server's children killed one by one): the forecast before
+	 * its first kill, NAN once the storm is over (risk fell below ENG_STORM_LOW of the
+	 * limit, a clear, or no kill within ENG_STORM_GAP) */
 	double storm_forecast_t;
 	double last_kill_t;
 	struct obs_oom_state oom;

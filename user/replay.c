@@ -701,7 +701,8 @@ static struct json_object *json_victims(const struct replay_cg *c)
 	return arr;
 }
 
-/* Kill leads, in the engine's sense: from the episode's forecast to the kill. */
+/* Kill leads, in the engine's sense: from the episode's forecast (a kill storm's: the one
+ * before its first kill) to the kill. */
 static struct json_object *json_leads(const struct replay_cg *c)
 {
 	struct json_object *arr = json_object_new_array();

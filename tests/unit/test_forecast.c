@@ -1399,7 +1399,8 @@ static void test_engine_episode(void)
 /* A kill storm: a pre-fork server's children killed one by one, the cgroup at its limit
  * throughout. The kills after the first are the same incident: their lead counts from the
  * forecast before the first (before: none, the first kill had ended the episode). Not once
- * memory at risk was given back (a restart), nor a kill beyond the horizon of the last. */
+ * memory at risk was given back (a restart), nor after a clear, nor a kill more than
+ * ENG_STORM_GAP after the last. A forecast, then a stall, then kills: the same. */
 static void test_engine_kill_storm(void)
 {
 	struct engine e;
@@ -1421,9 +1422,9 @@ static void test_engine_kill_storm(void)
 		feed_sample(&e, k + 0.5, 97 * MB, 100 * MB);
 		feed_sample(&e, k + 1.5, 99 * MB, 100 * MB);
 	}
-	vic.t = 98 + 10.5;                      /* beyond the horizon of the last kill */
+	vic.t = 98 + 10.5;                      /* more than ENG_STORM_GAP after the last */
 	eng_feed(&e, &vic);
-	ASSERT_TRUE(isnan(got[ngot - 1].lead_seconds), "a kill beyond the horizon: no lead");
+	ASSERT_TRUE(isnan(got[ngot - 1].lead_seconds), "a kill after a pause: no lead");
 	vic.t = 110;
 	eng_feed(&e, &vic);
 	ASSERT_TRUE(isnan(got[ngot - 1].lead_seconds), "nor the one after it");
@@ -1440,6 +1441,37 @@ static void test_engine_kill_storm(void)
 	vic.t = 93;                             /* a burst to the limit, not forecast */
 	eng_feed(&e, &vic);
 	ASSERT_TRUE(isnan(got[ngot - 1].lead_seconds), "after memory was given back: no lead");
+	eng_free(&e);
+
+	engine_start(&e, 10);                   /* a forecast, then a stall, then kills */
+	for (t = 0; t < 90; t += 0.5)
+		feed_sample(&e, t, 10 * MB + MB * t, 100 * MB);
+	eng_feed(&e, &(struct obs){ .kind = OBS_OOM_STATE, .t = 89.8, .cg = 7,
+		 .oom = { .under_oom = 1 } });
+	ASSERT_EQ(count(EV_STALL), 1, "the stall");
+	vic.t = 90;
+	eng_feed(&e, &vic);
+	ASSERT_TRUE(!isnan(got[ngot - 1].lead_seconds), "the kill after the stall: its lead");
+	vic.t = 91;
+	eng_feed(&e, &vic);
+	ASSERT_TRUE(!isnan(got[ngot - 1].lead_seconds), "and the next one's");
+	eng_free(&e);
+
+	engine_start(&e, 10);                   /* a storm, then a clear */
+	for (t = 0; t < 90; t += 0.5)
+		feed_sample(&e, t, 10 * MB + MB * t, 100 * MB);
+	vic.t = 90;
+	eng_feed(&e, &vic);
+	feed_sample(&e, 90.5, 96 * MB, 100 * MB);      /* a burst back up: forecast, ... */
+	feed_sample(&e, 91, 98 * MB, 100 * MB);
+	feed_sample(&e, 91.5, 99.5 * MB, 100 * MB);
+	for (t = 92; t < 99; t += 0.5)          /* ... proved wrong: flat at 90% */
+		feed_sample(&e, t, 90 * MB, 100 * MB);
+	ASSERT_EQ(count(EV_FORECAST), 2, "the second forecast");
+	ASSERT_EQ(count(EV_CLEAR), 1, "and its clear");
+	vic.t = 99;                             /* within ENG_STORM_GAP of the first kill */
+	eng_feed(&e, &vic);
+	ASSERT_TRUE(isnan(got[ngot - 1].lead_seconds), "a kill after a clear: no lead");
 	eng_free(&e);
 }
 
