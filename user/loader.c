@@ -141,6 +141,35 @@ static void tp_btf_only(struct loader *l, const struct btf *btf, int classic_onl
 	disable(h, NULL, why);
 }
 
+/* A hook with a tp_btf program and a classic one: the tp_btf where btf_ok and the kernel
+ * took it, else the classic where tracefs has tp (saying why: no_btf, or the refusal),
+ * else off, saying what is lost (`without`). */
+static void btf_or_classic(struct loader *l, const char *name, int btf_ok,
+			   struct bpf_program *btf_prog, struct bpf_program *tp_prog,
+			   const char *tp, const char *no_btf, const char *without)
+{
+	struct ld_hook *h;
+
+	if (btf_ok && !refused(l, btf_prog)) {
+		hook_add(l, name, btf_prog, "tp_btf");
+		bpf_program__set_autoload(btf_prog, true);
+	} else if (tracefs_has(tp) && !refused(l, tp_prog)) {
+		h = hook_add(l, name, tp_prog, "tracepoint");
+		bpf_program__set_autoload(tp_prog, true);
+		snprintf(h->why, sizeof(h->why), "%s", btf_ok ? "the kernel refused the tp_btf one"
+			 : no_btf);
+	} else {
+		char why[sizeof(h->why)];
+
+		if (refused(l, tp_prog))
+			snprintf(why, sizeof(why), "the kernel refused its classic program: %s",
+				 without);
+		else
+			snprintf(why, sizeof(why), "no %s tracepoint: %s", tp, without);
+		disable(hook_add(l, name, NULL, "disabled"), NULL, why);
+	}
+}
+
 /* Pick one program per hook. classic_only: classic tracepoints only (--classic-tracepoints,
  * or the retry after a tp_btf load failure). */
 static void choose(struct loader *l, const struct ld_opts *o, const struct btf *btf,
@@ -160,22 +189,10 @@ static void choose(struct loader *l, const struct ld_opts *o, const struct btf *
 		bpf_program__set_autoload(all[i], false);
 	l->nhooks = 0;
 
-	if (!classic_only && tp_btf_proto(btf, "mm_page_alloc") &&
-	    !refused(l, s->progs.oc_page_alloc_btf)) {
-		h = hook_add(l, "mm_page_alloc", s->progs.oc_page_alloc_btf, "tp_btf");
-		bpf_program__set_autoload(s->progs.oc_page_alloc_btf, true);
-	} else if (tracefs_has("kmem/mm_page_alloc") && !refused(l, s->progs.oc_page_alloc_tp)) {
-		h = hook_add(l, "mm_page_alloc", s->progs.oc_page_alloc_tp, "tracepoint");
-		bpf_program__set_autoload(s->progs.oc_page_alloc_tp, true);
-		snprintf(h->why, sizeof(h->why), "%s", classic_only ? "classic tracepoints only"
-			 : refused(l, s->progs.oc_page_alloc_btf) ? "the kernel refused the tp_btf one"
-			 : "no BTF for tp_btf/mm_page_alloc");
-	} else {
-		h = hook_add(l, "mm_page_alloc", NULL, "disabled");
-		disable(h, NULL, refused(l, s->progs.oc_page_alloc_tp) ?
-			"the kernel refused its classic program: rates come from polling only" :
-			"no kmem/mm_page_alloc tracepoint: rates come from polling only");
-	}
+	btf_or_classic(l, "mm_page_alloc", !classic_only && tp_btf_proto(btf, "mm_page_alloc"),
+		       s->progs.oc_page_alloc_btf, s->progs.oc_page_alloc_tp, "kmem/mm_page_alloc",
+		       classic_only ? "classic tracepoints only" : "no BTF for tp_btf/mm_page_alloc",
+		       "rates come from polling only");
 
 	struct { const char *name, *tp; struct bpf_program *p; } sys[] = {
 		{ "mmap", "syscalls/sys_enter_mmap", s->progs.oc_mmap },
@@ -195,22 +212,12 @@ static void choose(struct loader *l, const struct ld_opts *o, const struct btf *
 	tp_btf_only(l, btf, classic_only, "memcg_reclaim", s->progs.oc_memcg_reclaim,
 		    "mm_vmscan_memcg_reclaim_begin", "reclaim counts off");
 
-	if (!classic_only && tp_btf_first_arg_is_ptr(btf, "mark_victim") &&
-	    !refused(l, s->progs.oc_victim_btf)) {
-		h = hook_add(l, "mark_victim", s->progs.oc_victim_btf, "tp_btf");
-		bpf_program__set_autoload(s->progs.oc_victim_btf, true);
-	} else if (tracefs_has("oom/mark_victim") && !refused(l, s->progs.oc_victim_tp)) {
-		h = hook_add(l, "mark_victim", s->progs.oc_victim_tp, "tracepoint");
-		bpf_program__set_autoload(s->progs.oc_victim_tp, true);
-		snprintf(h->why, sizeof(h->why), "%s", classic_only ? "classic tracepoints only"
-			 : refused(l, s->progs.oc_victim_btf) ? "the kernel refused the tp_btf one"
-			 : "tp_btf/mark_victim passes only the pid on this kernel");
-	} else {
-		h = hook_add(l, "mark_victim", NULL, "disabled");
-		disable(h, NULL, refused(l, s->progs.oc_victim_tp) ?
-			"the kernel refused its classic program: oom_kill events unavailable" :
-			"no oom/mark_victim tracepoint: oom_kill events unavailable");
-	}
+	btf_or_classic(l, "mark_victim",
+		       !classic_only && tp_btf_first_arg_is_ptr(btf, "mark_victim"),
+		       s->progs.oc_victim_btf, s->progs.oc_victim_tp, "oom/mark_victim",
+		       classic_only ? "classic tracepoints only" :
+		       "tp_btf/mark_victim passes only the pid on this kernel",
+		       "oom_kill events unavailable");
 
 	tp_btf_only(l, btf, classic_only, "oom_score_adj_update", s->progs.oc_score_adj,
 		    "oom_score_adj_update", "oom_score_adj read when a task is seen");
