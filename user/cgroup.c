@@ -1173,7 +1173,7 @@ int cg_discover_known(cg_visit_fn fn, cg_known_fn known, void *arg)
 
 /* ---- labels ---- */
 
-static int is_hex64(const char *s, size_t n)
+int cg_is_hex64(const char *s, size_t n)
 {
 	if (n != 64)
 		return 0;
@@ -1234,7 +1234,7 @@ static int label_id_dir(struct cg_labels *out, const char *c, size_t n)
 		size_t pl = strlen(id_dirs[i].prefix), sl = strlen(id_dirs[i].suffix);
 
 		if (n != pl + 64 + sl || !has_prefix(c, n, id_dirs[i].prefix) ||
-		    !has_suffix(c, n, id_dirs[i].suffix) || !is_hex64(c + pl, 64))
+		    !has_suffix(c, n, id_dirs[i].suffix) || !cg_is_hex64(c + pl, 64))
 			continue;
 		set_container(out, id_dirs[i].runtime, c + pl);
 		return 1;
@@ -1288,7 +1288,7 @@ static void label_kube_dir(struct cg_labels *out, const char *c, size_t n, const
 		copy_comp(out->qos, sizeof(out->qos), c, n);
 	else if (has_prefix(c, n, "pod"))
 		label_pod(out, c + 3, n - 3, out->qos[0] ? out->qos : "guaranteed");
-	else if (is_hex64(c, n) && out->pod_uid[0])
+	else if (cg_is_hex64(c, n) && out->pod_uid[0])
 		set_container(out, "containerd", c);
 }
 
@@ -1305,7 +1305,7 @@ static void label_component(struct cg_labels *out, const char *c, size_t n,
 		copy_comp(out->unit, sizeof(out->unit), c, n);
 	if (label_id_dir(out, c, n))
 		return;
-	if (is_hex64(c, n) && ls->prev && comp_eq(ls->prev, ls->plen, "docker")) {
+	if (cg_is_hex64(c, n) && ls->prev && comp_eq(ls->prev, ls->plen, "docker")) {
 		set_container(out, "docker", c);
 	} else if (has_prefix(c, n, "kubepods-") && has_suffix(c, n, ".slice") &&
 		   n > strlen("kubepods-.slice")) {

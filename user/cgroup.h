@@ -108,6 +108,8 @@ int cg_pids(const struct cg_info *cg, pid_t *pids, size_t max);
 
 /* Labels parsed from the path alone (no I/O). */
 void cg_labels(const char *path, struct cg_labels *out);
+/* s[0..n) is a container id as runtimes write it: 64 lowercase hex digits. */
+int cg_is_hex64(const char *s, size_t n);
 
 /* The per-CPU charge stock in usage: usage less every page memory.stat and the kernel
  * counter account for (anon, file, kernel), at most cap (cg_stock_cap()); 0 when the kernel

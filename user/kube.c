@@ -77,11 +77,8 @@ int kube_parse_container_link(const char *name, struct cg_kube_names *out, char 
 		return 0;
 	len -= 4;
 	tail = name + len - 65;
-	if (*tail != '-')
+	if (*tail != '-' || !cg_is_hex64(tail + 1, 64))
 		return 0;
-	for (int i = 1; i <= 64; i++)
-		if (!isxdigit((unsigned char)tail[i]))
-			return 0;
 	if (!split3(name, len, n) || n[2] <= 65)
 		return 0;
 	cl = n[2] - 65;
