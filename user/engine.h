@@ -198,10 +198,11 @@ uint64_t eng_trip_bytes(const struct engine *e, const struct eng_cgroup *c);
 double eng_forecast_due(const struct engine *e, const struct eng_cgroup *c);
 /* The share of the time left after which the cgroup is worth reading again. */
 #define ENG_FINE_SHARE 0.05
-/* The Unix time at which the time left has shrunk by ENG_FINE_SHARE since the last sample,
- * if that comes within `within` seconds of it (INFINITY if not, or if there is no ETA):
- * observations that fine bound how late a forecast at any horizon can be (5%), the one
- * the daemon runs with and any other a replay of its record is asked for. */
+/* The Unix time at which the time left has shrunk by ENG_FINE_SHARE since the last fresh
+ * reading (usage with memory.stat), if that comes within `within` seconds of it (INFINITY
+ * if not, or if there is no ETA): observations that fine bound how late a forecast at any
+ * horizon can be (5%), the one the daemon runs with and any other a replay of its record
+ * is asked for, and how stale the ETA is when the kernel's samples carry no news. */
 double eng_fine_due(const struct engine *e, const struct eng_cgroup *c, double within);
 const char *ev_kind_name(enum ev_kind k);
 

@@ -1860,6 +1860,52 @@ static void test_fine_reads_serve_other_horizons(void)
 		    "control: without fine reads it fires late");
 }
 
+/* A 4 MB/s anon leak under a page cache that fills the rest of the limit: usage stays at
+ * the limit while anon replaces cache, so the kernel's samples (every 0.1 s, the reader
+ * allocating) carry no news. The daemon's schedule: a read at each tick (TICK apart) and
+ * at eng_fine_due. With 10 to 2 s left, reads come at most 5% of 10 s apart, and the ETA
+ * at every sample is within 10% of the time left. Counted from the last sample, the due
+ * read was pushed on by every kernel sample: reads a tick apart, the ETA up to a tick
+ * stale. */
+static void test_fine_reads_when_samples_carry_no_news(void)
+{
+	struct engine e;
+	struct eng_cgroup *c;
+	double limit = 384 * MB, rate = 4 * MB, kill = 90, t = 0, next_tick = 0, next_read = 0;
+	double last_read = -1, gap = 0, worst = 0;
+
+	engine_start(&e, 30);
+	c = eng_find(&e, 7);
+	ASSERT_TRUE(c != NULL, "the cgroup is watched");
+	if (!c)
+		return;
+	for (int i = 0; i < 2000 && t < kill - 0.5; i++, t += 0.1) {
+		double anon = limit - rate * (kill - t), left = kill - t;
+		struct obs o = { .kind = OBS_SAMPLE, .t = t, .cg = 7 };
+		int read = t >= next_tick - 1e-9 || t >= next_read - 1e-9;
+
+		o.sample.usage = (uint64_t)limit;
+		o.sample.limit = (uint64_t)limit;
+		/* a read's own; a kernel sample's is the last read's */
+		o.sample.reclaimable = read ? (uint64_t)(limit - anon) : c->sample.reclaimable;
+		o.sample.source = read ? SRC_POLL : SRC_KERNEL;
+		eng_feed(&e, &o);
+		if (read) {
+			if (left <= 10 && left >= 2 && last_read >= 0 && t - last_read > gap)
+				gap = t - last_read;
+			last_read = t;
+			if (t >= next_tick - 1e-9)
+				next_tick = t + TICK;
+		}
+		next_read = fmax(eng_fine_due(&e, c, 1), last_read + 0.25);
+		if (left <= 10 && left >= 2 && isfinite(c->last.eta))
+			worst = fmax(worst, fabs(c->last.eta - left) / left);
+	}
+	ASSERT_RANGE(gap, 0.2, 0.55, "reads with 10 to 2 s left: at most 5% of 10 s apart");
+	ASSERT_RANGE(worst, 0, 0.1, "the worst ETA error with 10 to 2 s left");
+	eng_free(&e);
+}
+
 /* A step (100 MB in a second, a start-up or one large load) and then a 2 MB/s leak: as the
  * trend window's start passes the step, the few samples of it left at the window's edge
  * must not tilt the line. Every ETA from 20 s on stays within 20% of the time left (before
@@ -1948,6 +1994,7 @@ int main(void)
 	RUN(test_counter_steps_are_no_acceleration);
 	RUN(test_forecast_due);
 	RUN(test_fine_reads_serve_other_horizons);
+	RUN(test_fine_reads_when_samples_carry_no_news);
 	RUN(test_step_leaving_the_window);
 	RUN(test_burst_after_a_cache_stream_went_quiet);
 	RUN(test_steady_leak_at_long_horizons);
