@@ -8,6 +8,10 @@
 #define ENG_TRIP_IDLE 0.10      /* idle cgroup: wake when risk is within 10% of the limit */
 #define ENG_STORM_LOW 0.80      /* a kill storm goes on while risk stays above this share */
 #define ENG_STORM_GAP 10.0      /* seconds: ... and its kills come at most this far apart */
+/* seconds a kill counted by the kernel waits for its victim's record (which comes through
+ * the ring buffer, a poll at most behind the count) before it is reported without one */
+#define ENG_VICTIM_WAIT 0.5
+#define ENG_UNSEEN_MAX 16       /* kills reported from one jump of the count, at most */
 
 void eng_init(struct engine *e, const struct eng_params *p, eng_emit_fn emit, void *arg)
 {
@@ -168,7 +172,7 @@ static void on_add(struct engine *e, const struct obs *o)
 		set_names(c, &o->add.names);
 	fc_init(&c->fc);
 	c->forecast_t = c->last_forecast_t = c->calm_since = NAN;
-	c->storm_forecast_t = c->last_kill_t = NAN;
+	c->storm_forecast_t = c->last_kill_t = c->unseen_kill_t = NAN;
 	c->next = e->cgroups;
 	e->cgroups = c;
 	c->hnext = e->buckets[c->id % ENG_BUCKETS];
@@ -218,6 +222,8 @@ static int forecast_candidate(const struct eng_cgroup *c, const struct fc_params
 	return c->state == CG_OK && eta_credible(c, fp);
 }
 
+static void unseen_kills(struct engine *e, struct eng_cgroup *c, double now);
+
 static void on_sample(struct engine *e, const struct obs *o)
 {
 	struct eng_cgroup *c = eng_find(e, o->cg);
@@ -227,6 +233,7 @@ static void on_sample(struct engine *e, const struct obs *o)
 
 	if (!c)
 		return;
+	unseen_kills(e, c, o->t);
 	c->sample = o->sample;
 	c->sample_t = o->t;
 	/* the storm is over once memory at risk was given back (a restart, a large victim);
@@ -345,6 +352,50 @@ static void on_score_adj(struct engine *e, const struct obs *o)
 			c->tasks[i].oom_score_adj = o->task.oom_score_adj;
 }
 
+/* A kill ends the episode (also one that a stall continued). The kills after it are the
+ * same incident, a storm (a pre-fork server's children taken one by one), while each comes
+ * within ENG_STORM_GAP of the last with no clear and no new forecast between and risk
+ * above ENG_STORM_LOW of the limit: their lead counts from the forecast before the first. */
+static void kill_event(struct engine *e, struct eng_cgroup *c, struct oc_event *ev)
+{
+	if (!isnan(c->forecast_t))
+		c->storm_forecast_t = c->forecast_t;
+	else if (!(ev->time - c->last_kill_t <= ENG_STORM_GAP))
+		c->storm_forecast_t = NAN;
+	c->last_kill_t = ev->time;
+	if (!isnan(c->storm_forecast_t))
+		ev->lead_seconds = ev->time - c->storm_forecast_t;
+	ev->method = fc_mode_name(c->last.mode);
+	c->kills++;
+	e->kills++;
+	end_episode(c);
+	fc_init(&c->fc);        /* the kill resets the cgroup's history: a new life starts */
+	emit(e, ev);
+}
+
+/* A victim seen accounts for one kill in the count of the cgroup it lived in (home, if
+ * watched) and, on v2, whose counts are hierarchical, of every watched cgroup above it (by
+ * path; where home is not watched, from the cgroup whose limit it was, c, up). A count
+ * that has not yet shown the kill shows it at the next read: accounted ahead of it. (A v2
+ * hierarchy mounted with memory_localevents counts each cgroup's own kills only: its
+ * parents are then accounted ahead for good, and a kill of theirs whose victim is lost
+ * goes unreported until the count passes them.) */
+static void account_victim(struct engine *e, struct eng_cgroup *home, struct eng_cgroup *c)
+{
+	const char *p = home ? home->path : c->path;
+	size_t n;
+
+	if (home)
+		home->kills_accounted++;
+	if (c->version != CG_V2)
+		return;
+	for (struct eng_cgroup *a = e->cgroups; a; a = a->next) {
+		n = strlen(a->path);
+		if (a != home && !strncmp(a->path, p, n) && (p[n] == '/' || !p[n]))
+			a->kills_accounted++;
+	}
+}
+
 /* The kernel side names the watched cgroup whose limit the kill was for; the victim may live
  * in a watched cgroup below it (a container whose pod or node hit its limit). */
 static void on_victim(struct engine *e, const struct obs *o)
@@ -366,28 +417,42 @@ static void on_victim(struct engine *e, const struct obs *o)
 	if (ev.oom_score_adj == -1001)
 		ev.oom_score_adj = adj_lookup(e, o->victim.pid);
 	ev.victim_rss = o->victim.rss;
-	/* A kill ends the episode (also one that a stall continued). The kills after it are
-	 * the same incident, a storm (a pre-fork server's children taken one by one), while
-	 * each comes within ENG_STORM_GAP of the last with no clear and no new forecast
-	 * between and risk above ENG_STORM_LOW of the limit: their lead counts from the
-	 * forecast before the first. */
-	if (!isnan(c->forecast_t))
-		c->storm_forecast_t = c->forecast_t;
-	else if (!(o->t - c->last_kill_t <= ENG_STORM_GAP))
-		c->storm_forecast_t = NAN;
-	c->last_kill_t = o->t;
-	if (!isnan(c->storm_forecast_t))
-		ev.lead_seconds = o->t - c->storm_forecast_t;
-	ev.method = fc_mode_name(c->last.mode);
-	c->kills++;
-	e->kills++;
-	end_episode(c);
-	fc_init(&c->fc);        /* the kill resets the cgroup's history: a new life starts */
-	emit(e, &ev);
+	/* the victim's own cgroup unknown (the classic hook, before 6.8, of a task the tasks
+	 * map never saw): most often the one whose limit it was */
+	account_victim(e, own ? own : o->victim.task_cgroup == o->cg || !o->victim.task_cgroup
+		       ? c : NULL, c);
+	kill_event(e, c, &ev);
 	/* ... there too, where the victim lived; its own episode, if any, clears as its ETA
 	 * goes (the kill was not at its limit) */
 	if (own)
 		fc_init(&own->fc);
+}
+
+/* The kills the kernel counted in c that no victim accounts for, once they have waited
+ * ENG_VICTIM_WAIT for one: each reported without its victim (pid 0, no comm), at the time
+ * the count first showed it (the kill came before, by up to a poll). */
+static void unseen_kills(struct engine *e, struct eng_cgroup *c, double now)
+{
+	struct oc_event ev;
+	uint64_t n;
+
+	if (!c->have_oom || c->oom.oom_kills <= c->kills_accounted) {
+		c->unseen_kill_t = NAN;
+		return;
+	}
+	if (isnan(c->unseen_kill_t))
+		c->unseen_kill_t = now;
+	if (now - c->unseen_kill_t < ENG_VICTIM_WAIT)
+		return;
+	n = c->oom.oom_kills - c->kills_accounted;
+	c->kills_accounted = c->oom.oom_kills;
+	for (uint64_t i = 0; i < n && i < ENG_UNSEEN_MAX; i++) {
+		ev_base(&ev, EV_OOM_KILL, c->unseen_kill_t, c);
+		ev.reason = c->version == CG_V2 ? "counted in memory.events; its victim was not seen"
+			: "counted in memory.oom_control; its victim was not seen";
+		kill_event(e, c, &ev);
+	}
+	c->unseen_kill_t = NAN;
 }
 
 static int v2_stalled(const struct eng_cgroup *c, const struct obs_oom_state *s)
@@ -407,8 +472,11 @@ static void on_oom_state(struct engine *e, const struct obs *o)
 		return;
 	was = c->state == CG_STALLED;
 	now = c->version == CG_V2 ? v2_stalled(c, &o->oom) : o->oom.under_oom;
+	if (!c->have_oom)       /* kills before the watch are not ours to report */
+		c->kills_accounted = o->oom.oom_kills;
 	c->oom = o->oom;
 	c->have_oom = 1;
+	unseen_kills(e, c, o->t);
 	if (now == was)
 		return;
 	if (now) {

@@ -159,6 +159,12 @@ struct eng_cgroup {
 	double last_kill_t;
 	struct obs_oom_state oom;
 	int have_oom;
+	/* The kernel's count of kills in this cgroup (oom_kill of memory.oom_control or
+	 * memory.events) that victims seen account for, and since when it has counted more:
+	 * a kill whose victim was never seen (its hook missing or refused, its record lost)
+	 * is still reported, ENG_VICTIM_WAIT after the count showed it. */
+	uint64_t kills_accounted;
+	double unseen_kill_t;
 	uint64_t forecasts, kills, stalls, reclaims;
 	struct obs_task tasks[32];
 	double tasks_t[32];             /* when each was last seen allocating */

@@ -104,8 +104,10 @@ struct json_object *ev_to_json(const struct oc_event *ev)
 		put_str_nonempty(o, "method", ev->method);
 		break;
 	case EV_OOM_KILL:
-		put(o, "pid", json_object_new_int64(ev->pid));
-		put(o, "comm", json_object_new_string(ev->comm));
+		/* pid 0: a kill the kernel counted whose victim was not seen (reason says so) */
+		put(o, "pid", ev->pid ? json_object_new_int64(ev->pid) : NULL);
+		put(o, "comm", ev->pid ? json_object_new_string(ev->comm) : NULL);
+		put_str_nonempty(o, "reason", ev->reason);
 		put_str_nonempty(o, "victim_cgroup", ev->victim_cgroup);
 		put(o, "oom_score_adj", ev->oom_score_adj == -1001 ? NULL
 		    : json_object_new_int(ev->oom_score_adj));
@@ -197,10 +199,14 @@ static void text_line(FILE *f, const struct oc_event *ev)
 		fprintf(f, ", risk gone");
 		break;
 	case EV_OOM_KILL:
-		fprintf(f, "; killed %s[%u]", ev->comm, ev->pid);
+		if (ev->pid)
+			fprintf(f, "; killed %s[%u]", ev->comm, ev->pid);
+		else
+			fprintf(f, "; a task killed (%s)", ev->reason);
 		if (ev->victim_cgroup)
 			fprintf(f, " of %s", ev->victim_cgroup);
-		fprintf(f, " (oom_score_adj %d)", ev->oom_score_adj);
+		if (ev->oom_score_adj != -1001)
+			fprintf(f, " (oom_score_adj %d)", ev->oom_score_adj);
 		if (isfinite(ev->lead_seconds))
 			fprintf(f, ", forecast %.1f s before", ev->lead_seconds);
 		else

@@ -217,7 +217,7 @@ static void choose(struct loader *l, const struct ld_opts *o, const struct btf *
 		       s->progs.oc_victim_btf, s->progs.oc_victim_tp, "oom/mark_victim",
 		       classic_only ? "classic tracepoints only" :
 		       "tp_btf/mark_victim passes only the pid on this kernel",
-		       "oom_kill events unavailable");
+		       "oom_kill events from the kernel's counts, without the victim");
 
 	tp_btf_only(l, btf, classic_only, "oom_score_adj_update", s->progs.oc_score_adj,
 		    "oom_score_adj_update", "oom_score_adj read when a task is seen");

@@ -547,8 +547,10 @@ static void text_kills(FILE *f, const struct replay_cg *c)
 		if (m->kind != EV_OOM_KILL && m->kind != EV_STALL)
 			continue;
 		fprintf(f, "  %-11s %s", shown++ ? "" : "kills/stalls", clock_str(m->t, ts, sizeof(ts)));
-		if (m->kind == EV_OOM_KILL)
+		if (m->kind == EV_OOM_KILL && m->pid)
 			fprintf(f, " oom_kill %s[%u]", m->comm, m->pid);
+		else if (m->kind == EV_OOM_KILL)
+			fprintf(f, " oom_kill (counted; its victim not seen)");
 		else
 			fprintf(f, " stall");
 		if (isfinite(m->lead))

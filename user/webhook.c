@@ -175,14 +175,20 @@ static struct json_object *am_annotations(const char *alertname, const struct oc
 	if (!strcmp(alertname, "OomcastForecast")) {
 		am_forecast_notes(a, ev);
 	} else if (!strcmp(alertname, "OomcastOOMKill")) {
-		if (ev->victim_cgroup)
+		if (!ev->pid) {
+			jfmt(a, "summary", "the OOM killer killed a task in %s", cg);
+			jstr(a, "description", ev->reason);
+		} else if (ev->victim_cgroup) {
 			jfmt(a, "summary", "the OOM killer killed %s[%u] of %s at the limit of %s",
 			     ev->comm, ev->pid, ev->victim_cgroup, cg);
-		else
+		} else {
 			jfmt(a, "summary", "the OOM killer killed %s[%u] in %s", ev->comm, ev->pid,
 			     cg);
-		jfmt(a, "pid", "%u", ev->pid);
-		jstr(a, "comm", ev->comm);
+		}
+		if (ev->pid) {
+			jfmt(a, "pid", "%u", ev->pid);
+			jstr(a, "comm", ev->comm);
+		}
 		if (ev->victim_cgroup)
 			jstr(a, "victim_cgroup", ev->victim_cgroup);
 		if (ev->oom_score_adj != -1001)

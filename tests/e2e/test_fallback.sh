@@ -6,7 +6,8 @@
 # programs a load flag no kernel knows, which the real kernel refuses (EINVAL, as the
 # verifier's refusals): the refusal, the retry and the fallbacks are the kernel's and the
 # loader's own. Then a leak
-# is forecast and killed with the two main hooks on their fallbacks.
+# is forecast and killed with the two main hooks on their fallbacks, and one without the
+# OOM victim's hook at all.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
 need_root
@@ -56,5 +57,33 @@ PY
 	check "oom_kill names the leak (pid $WORK_PID)" test "$(field "$out" oom_kill pid)" = "$WORK_PID"
 else
 	not_ok "daemon ready with two programs refused" "$(tail -3 "$out.err")"
+fi
+
+# the OOM victim's hook without either program: the kill is still reported, from the
+# kernel's count (memory.oom_control, memory.events), without the victim, and replayed
+out=$TEST_TMP/unseen.json
+if OOMCAST_TEST_REFUSE=oc_victim_btf,oc_victim_tp start_daemon "$out" --cgroup "$cg" \
+	--horizon 5 --record "$TEST_TMP/unseen.rec" -v; then
+	check "mark_victim goes without: $(hooks mark_victim "$out.err")" \
+		grep -q "hook mark_victim disabled: the kernel refused its classic program: oom_kill events from the kernel's counts" "$out.err"
+	run_in_cgroup "$cg" "$LEAK" --rate 6 --timeout 40
+	wait "$WORK_PID"; rc=$?
+	wait_event "$out" oom_kill 5
+	stop_daemon
+	check "the leak was OOM-killed (exit $rc)" test "$rc" -eq 137
+	check_lead "leak without the victim's hook (the kill's time: the read of the count)" \
+		"$out" 3 10
+	check "one oom_kill, without pid or comm, its reason the count" python3 - "$out" <<'PY'
+import json, sys
+e = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+k = [x for x in e if x["event"] == "oom_kill"]
+sys.exit(0 if len(k) == 1 and k[0]["pid"] is None and k[0]["comm"] is None
+         and "victim was not seen" in k[0]["reason"] else 1)
+PY
+	"$OOMCAST" replay --json "$TEST_TMP/unseen.rec" > "$TEST_TMP/unseen.replay" 2>&1
+	check "the replay reports the kill at the same time" test \
+		"$(field "$TEST_TMP/unseen.replay" oom_kill time)" = "$(field "$out" oom_kill time)"
+else
+	not_ok "daemon ready with the victim's programs refused" "$(tail -3 "$out.err")"
 fi
 finish

@@ -1475,6 +1475,92 @@ static void test_engine_kill_storm(void)
 	eng_free(&e);
 }
 
+/* Kills the kernel counted (oom_kill in memory.oom_control, memory.events) whose victim was
+ * never seen (the victim hook missing or refused, its record lost): reported, without a
+ * pid, once the count has shown them for ENG_VICTIM_WAIT, at the time it first did, with
+ * the lead of the forecast before them. Kills counted before the watch are not reported; a
+ * victim seen accounts for one kill whether its record comes before the count or after
+ * it (within the wait); on v2, whose counts are hierarchical, also in the watched cgroups
+ * above the one it lived in. */
+static struct obs oom_count(double t, uint64_t cg, uint64_t kills)
+{
+	return (struct obs){ .kind = OBS_OOM_STATE, .t = t, .cg = cg, .oom = { .oom_kills = kills } };
+}
+
+static void test_engine_unseen_kills(void)
+{
+	struct engine e;
+	struct obs vic = { .kind = OBS_VICTIM, .cg = 7 }, o, add = { .kind = OBS_CGROUP_ADD };
+	double t;
+
+	vic.victim.pid = 42;
+	vic.victim.task_cgroup = 7;
+	snprintf(vic.victim.comm, sizeof(vic.victim.comm), "leak");
+	engine_start(&e, 10);
+	o = oom_count(0.5, 7, 3);               /* three kills before the watch */
+	eng_feed(&e, &o);
+	for (t = 1; t < 90; t += 0.5)
+		feed_sample(&e, t, 10 * MB + MB * t, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 0, "the kills before the watch are not reported");
+	ASSERT_EQ(count(EV_FORECAST), 1, "the forecast");
+	o = oom_count(90.2, 7, 4);              /* a kill whose victim is not seen */
+	eng_feed(&e, &o);
+	feed_sample(&e, 90.5, 5 * MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 0, "not before its victim has had ENG_VICTIM_WAIT");
+	feed_sample(&e, 91, 5 * MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 1, "reported at the next sample after the wait");
+	ASSERT_EQ(got[ngot - 1].pid, 0, "without a pid");
+	ASSERT_TRUE(got[ngot - 1].reason && strstr(got[ngot - 1].reason, "oom_control"),
+		    "the reason names the counter");
+	ASSERT_NEAR(got[ngot - 1].time, 90.2, 1e-9, "at the time the count showed it");
+	ASSERT_NEAR(got[ngot - 1].lead_seconds, 10, 1.1, "the forecast's lead");
+	feed_sample(&e, 92, 5 * MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 1, "reported once");
+
+	vic.t = 100;                            /* the victim's record before the count */
+	eng_feed(&e, &vic);
+	o = oom_count(100.3, 7, 5);
+	eng_feed(&e, &o);
+	o = oom_count(101.5, 7, 6);             /* the count before the victim's record */
+	eng_feed(&e, &o);
+	vic.t = 101.7;
+	eng_feed(&e, &vic);
+	feed_sample(&e, 103, 5 * MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 3, "two kills seen, none counted twice");
+	o = oom_count(104, 7, 9);               /* a jump of three, none seen */
+	eng_feed(&e, &o);
+	feed_sample(&e, 105, 5 * MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 6, "each kill of a jump reported");
+	ASSERT_TRUE(isnan(got[ngot - 1].lead_seconds), "a kill after a kill: no forecast since");
+	eng_free(&e);
+
+	/* v2: a pod (7) and its container (8) watched; a kill for the pod's limit of a task in
+	 * the container counts in both */
+	engine_start(&e, 10);
+	e.cgroups->version = CG_V2;
+	add.t = 0;
+	add.cg = 8;
+	add.add.version = CG_V2;
+	snprintf(add.add.path, sizeof(add.add.path), "/sys/fs/cgroup/memory/x/c");
+	eng_feed(&e, &add);
+	o = oom_count(0.5, 7, 0);
+	eng_feed(&e, &o);
+	o = oom_count(0.5, 8, 0);
+	eng_feed(&e, &o);
+	vic.t = 10;
+	vic.victim.task_cgroup = 8;
+	eng_feed(&e, &vic);
+	o = oom_count(10.5, 7, 1);
+	eng_feed(&e, &o);
+	o = oom_count(10.5, 8, 1);
+	eng_feed(&e, &o);
+	feed_sample(&e, 12, 5 * MB, 100 * MB);
+	eng_feed(&e, &(struct obs){ .kind = OBS_SAMPLE, .t = 12, .cg = 8,
+		 .sample = { .usage = MB, .limit = 100 * MB } });
+	ASSERT_EQ(count(EV_OOM_KILL), 1, "v2: one kill, accounted in the pod and the container");
+	eng_free(&e);
+}
+
 /* A kill for a parent's limit (a pod's, a node's), of a task in a watched child far from its
  * own: the kernel side names the parent (the cgroup at its limit). The event is the
  * parent's, with the lead of the parent's forecast, and names the child the victim lived in;
@@ -2029,6 +2115,7 @@ int main(void)
 	RUN(test_engine_kill_storm);
 	RUN(test_engine_top_tasks_are_recent);
 	RUN(test_engine_kill_for_a_parents_limit);
+	RUN(test_engine_unseen_kills);
 	RUN(test_engine_burst_proved_wrong_clears);
 	RUN(test_leak_in_spells);
 	RUN(test_two_points_after_a_floor_are_no_trend);
