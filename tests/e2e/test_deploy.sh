@@ -48,7 +48,11 @@ check("the scrape port is the port --metrics listens on",
       ann.get("prometheus.io/port") == "9464" and 9464 in ports)
 mounts = {m["mountPath"]: m for m in c.get("volumeMounts", [])}
 vols = {v["name"]: v for v in pod.get("volumes", [])}
-for path in ("/sys/fs/cgroup", "/sys/kernel/btf", "/sys/fs/bpf", "/sys/kernel/tracing",
+check("BTF from the privileged container's own /sys, not a hostPath (a node without it would "
+      "not start the pod; oomcast says what is missing)",
+      not any(v.get("hostPath", {}).get("path", "").startswith("/sys/kernel/btf")
+              for v in pod.get("volumes", [])))
+for path in ("/sys/fs/cgroup", "/sys/fs/bpf", "/sys/kernel/tracing",
              "/var/log/pods", "/var/log/containers"):
     m = mounts.get(path)
     check("host mount " + path, m is not None and vols.get(m["name"], {}).get("hostPath", {}).get("path") == path)
