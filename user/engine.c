@@ -12,6 +12,9 @@
  * the ring buffer, a poll at most behind the count) before it is reported without one */
 #define ENG_VICTIM_WAIT 0.5
 #define ENG_UNSEEN_MAX 16       /* kills reported from one jump of the count, at most */
+/* seconds between a victim whose cgroup was not known and the rise of a count it explains:
+ * longer than the daemon's slowest re-read of a quiet cgroup (10 s) */
+#define ENG_UNPLACED_WINDOW 15.0
 
 void eng_init(struct engine *e, const struct eng_params *p, eng_emit_fn emit, void *arg)
 {
@@ -373,27 +376,31 @@ static void kill_event(struct engine *e, struct eng_cgroup *c, struct oc_event *
 	emit(e, ev);
 }
 
-/* A victim seen accounts for one kill in the count of the cgroup it lived in (home, if
- * watched) and, on v2, whose counts are hierarchical, of every watched cgroup above it (by
- * path; where home is not watched, from the cgroup whose limit it was, c, up). A count
- * that has not yet shown the kill shows it at the next read: accounted ahead of it. (A v2
- * hierarchy mounted with memory_localevents counts each cgroup's own kills only: its
- * parents are then accounted ahead for good, and a kill of theirs whose victim is lost
- * goes unreported until the count passes them.) */
-static void account_victim(struct engine *e, struct eng_cgroup *home, struct eng_cgroup *c)
+/* Victims whose own cgroup was not known when seen (the classic hook before 6.8, of a task
+ * the tasks map never saw): each explains one rise of a kill count, in whichever cgroup it
+ * shows within ENG_UNPLACED_WINDOW, so that the kill is not reported twice. */
+static void unplaced_add(struct engine *e, double t)
 {
-	const char *p = home ? home->path : c->path;
-	size_t n;
+	int n = (int)(sizeof(e->unplaced) / sizeof(e->unplaced[0]));
 
-	if (home)
-		home->kills_accounted++;
-	if (c->version != CG_V2)
-		return;
-	for (struct eng_cgroup *a = e->cgroups; a; a = a->next) {
-		n = strlen(a->path);
-		if (a != home && !strncmp(a->path, p, n) && (p[n] == '/' || !p[n]))
-			a->kills_accounted++;
+	if (e->nunplaced == n) {
+		memmove(e->unplaced, e->unplaced + 1, (n - 1) * sizeof(e->unplaced[0]));
+		e->nunplaced--;
 	}
+	e->unplaced[e->nunplaced++] = t;
+}
+
+static int unplaced_take(struct engine *e, double t)
+{
+	for (int i = 0; i < e->nunplaced; i++) {
+		if (fabs(e->unplaced[i] - t) > ENG_UNPLACED_WINDOW)
+			continue;
+		memmove(e->unplaced + i, e->unplaced + i + 1,
+			(e->nunplaced - i - 1) * sizeof(e->unplaced[0]));
+		e->nunplaced--;
+		return 1;
+	}
+	return 0;
 }
 
 /* The kernel side names the watched cgroup whose limit the kill was for; the victim may live
@@ -417,10 +424,17 @@ static void on_victim(struct engine *e, const struct obs *o)
 	if (ev.oom_score_adj == -1001)
 		ev.oom_score_adj = adj_lookup(e, o->victim.pid);
 	ev.victim_rss = o->victim.rss;
-	/* the victim's own cgroup unknown (the classic hook, before 6.8, of a task the tasks
-	 * map never saw): most often the one whose limit it was */
-	account_victim(e, own ? own : o->victim.task_cgroup == o->cg || !o->victim.task_cgroup
-		       ? c : NULL, c);
+	/* The kernel counts the kill in the cgroup the victim lived in (v1's oom_control and
+	 * v2's memory.events.local are each cgroup's own): this victim accounts for it there,
+	 * if that cgroup is watched (a count that has not shown it yet will at its next read);
+	 * where it is not known, in whichever count rises next. One nobody watches is nobody's
+	 * count. */
+	if (own)
+		own->kills_accounted++;
+	else if (o->victim.task_cgroup == o->cg)
+		c->kills_accounted++;
+	else if (!o->victim.task_cgroup)
+		unplaced_add(e, o->t);
 	kill_event(e, c, &ev);
 	/* ... there too, where the victim lived; its own episode, if any, clears as its ETA
 	 * goes (the kill was not at its limit) */
@@ -447,8 +461,11 @@ static void unseen_kills(struct engine *e, struct eng_cgroup *c, double now)
 	n = c->oom.oom_kills - c->kills_accounted;
 	c->kills_accounted = c->oom.oom_kills;
 	for (uint64_t i = 0; i < n && i < ENG_UNSEEN_MAX; i++) {
+		if (unplaced_take(e, c->unseen_kill_t))
+			continue;       /* reported with its victim, where its limit was */
 		ev_base(&ev, EV_OOM_KILL, c->unseen_kill_t, c);
-		ev.reason = c->version == CG_V2 ? "counted in memory.events; its victim was not seen"
+		ev.reason = c->version == CG_V2
+			? "counted in memory.events.local; its victim was not seen"
 			: "counted in memory.oom_control; its victim was not seen";
 		kill_event(e, c, &ev);
 	}

@@ -159,10 +159,11 @@ struct eng_cgroup {
 	double last_kill_t;
 	struct obs_oom_state oom;
 	int have_oom;
-	/* The kernel's count of kills in this cgroup (oom_kill of memory.oom_control or
-	 * memory.events) that victims seen account for, and since when it has counted more:
-	 * a kill whose victim was never seen (its hook missing or refused, its record lost)
-	 * is still reported, ENG_VICTIM_WAIT after the count showed it. */
+	/* The kernel's count of kills of this cgroup's own tasks (oom_kill of
+	 * memory.oom_control or memory.events.local) that victims seen account for, and
+	 * since when it has counted more: a kill whose victim was never seen (its hook
+	 * missing or refused, its record lost) is still reported, ENG_VICTIM_WAIT after the
+	 * count showed it. */
 	uint64_t kills_accounted;
 	double unseen_kill_t;
 	uint64_t forecasts, kills, stalls, reclaims;
@@ -186,6 +187,9 @@ struct engine {
 	/* every cgroup's, also those gone: a container's kill ends its cgroup (and its
 	 * per-cgroup series) within a second, before a scrape may see it */
 	uint64_t forecasts, kills, stalls;
+	/* when victims were seen whose own cgroup was not known (on_victim) */
+	double unplaced[16];
+	int nunplaced;
 	/* pid -> oom_score_adj learnt from OBS_SCORE_ADJ, for victims reported without it */
 	struct { uint32_t pid; int32_t adj; } adj[256];
 	int nadj;

@@ -559,6 +559,11 @@ struct rec_cg {
 	uint64_t cg;
 	double t;
 	struct cg_kube_names *names;
+	/* the last OOM state said (they are said only as they change): a file after a
+	 * rotation starts from it, so that a kill count's rise in it is one */
+	struct obs_oom_state oom;
+	double oom_t;
+	int have_oom;
 	uint8_t version;
 	char path[];
 };
@@ -670,7 +675,8 @@ static void cg_track(struct rec_writer *w, const struct obs *o)
 	struct rec_cg **pp, *c;
 	size_t len;
 
-	if (o->kind != OBS_CGROUP_ADD && o->kind != OBS_CGROUP_DEL && o->kind != OBS_NAMES)
+	if (o->kind != OBS_CGROUP_ADD && o->kind != OBS_CGROUP_DEL && o->kind != OBS_NAMES &&
+	    o->kind != OBS_OOM_STATE)
 		return;         /* samples, the most of them: no walk of every cgroup */
 	for (pp = &w->cgs; (c = *pp); pp = &c->next)
 		if (c->cg == o->cg)
@@ -682,6 +688,10 @@ static void cg_track(struct rec_writer *w, const struct obs *o)
 	} else if (o->kind == OBS_NAMES && c) {
 		if (c->names || (c->names = malloc(sizeof(*c->names))))
 			*c->names = o->names;
+	} else if (o->kind == OBS_OOM_STATE && c) {
+		c->oom = o->oom;
+		c->oom_t = o->t;
+		c->have_oom = 1;
 	} else if (o->kind == OBS_CGROUP_ADD && !c) {
 		len = strnlen(o->add.path, sizeof(o->add.path) - 1);
 		c = malloc(sizeof(*c) + len + 1);
@@ -700,10 +710,15 @@ static int reannounce(struct rec_writer *w, const struct rec_cg *c)
 {
 	struct obs o = { .kind = OBS_CGROUP_ADD, .t = c->t, .cg = c->cg };
 
+	int err;
+
 	o.add.version = c->version;
 	memcpy(o.add.path, c->path, strlen(c->path) + 1);
 	if (c->names)
 		o.add.names = *c->names;
+	if ((err = encode_append(w, &o)) || !c->have_oom)
+		return err;
+	o = (struct obs){ .kind = OBS_OOM_STATE, .t = c->oom_t, .cg = c->cg, .oom = c->oom };
 	return encode_append(w, &o);
 }
 

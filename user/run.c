@@ -607,8 +607,10 @@ static void poll_one(struct daemon *d, struct watch *w)
 		watch_del(d, w);
 		return;
 	}
-	if (r)
+	if (r) {
+		w->polled = mono_now();        /* tried: the due reads wait their gap to retry */
 		return;
+	}
 	min_stock(w, &st);
 	w->st = st;
 	w->have_st = 1;

@@ -272,10 +272,12 @@ static void mark_title(FILE *o, const struct replay_mark *m)
 		(int)((m->t - floor(m->t)) * 1000));
 	if (m->kind == EV_FORECAST && isfinite(m->eta))
 		fprintf(o, ": full in %.1f s", m->eta);
-	if (m->kind == EV_OOM_KILL) {
+	if (m->kind == EV_OOM_KILL && m->pid) {
 		fputs(": killed ", o);
 		esc(o, m->comm);
 		fprintf(o, "[%u]", m->pid);
+	} else if (m->kind == EV_OOM_KILL) {
+		fputs(": a task killed (counted; its victim not seen)", o);
 	}
 	if ((m->kind == EV_OOM_KILL || m->kind == EV_STALL) && isfinite(m->lead))
 		fprintf(o, ", %.1f s after the forecast", m->lead);

@@ -470,13 +470,18 @@ static void collect(const struct oc_event *ev, void *arg)
 		got[ngot++] = *ev;
 }
 
-static void feed_sample(struct engine *e, double t, double usage, double limit)
+static void feed_sample_cg(struct engine *e, uint64_t cg, double t, double usage, double limit)
 {
-	struct obs o = { .kind = OBS_SAMPLE, .t = t, .cg = 7 };
+	struct obs o = { .kind = OBS_SAMPLE, .t = t, .cg = cg };
 
 	o.sample.usage = (uint64_t)usage;
 	o.sample.limit = (uint64_t)limit;
 	eng_feed(e, &o);
+}
+
+static void feed_sample(struct engine *e, double t, double usage, double limit)
+{
+	feed_sample_cg(e, 7, t, usage, limit);
 }
 
 static int count(enum ev_kind k)
@@ -1480,8 +1485,8 @@ static void test_engine_kill_storm(void)
  * pid, once the count has shown them for ENG_VICTIM_WAIT, at the time it first did, with
  * the lead of the forecast before them. Kills counted before the watch are not reported; a
  * victim seen accounts for one kill whether its record comes before the count or after
- * it (within the wait); on v2, whose counts are hierarchical, also in the watched cgroups
- * above the one it lived in. */
+ * it (within the wait), in the count of the cgroup it lived in; one whose cgroup is not
+ * known, in the next count that rises. */
 static struct obs oom_count(double t, uint64_t cg, uint64_t kills)
 {
 	return (struct obs){ .kind = OBS_OOM_STATE, .t = t, .cg = cg, .oom = { .oom_kills = kills } };
@@ -1534,13 +1539,12 @@ static void test_engine_unseen_kills(void)
 	ASSERT_TRUE(isnan(got[ngot - 1].lead_seconds), "a kill after a kill: no forecast since");
 	eng_free(&e);
 
-	/* v2: a pod (7) and its container (8) watched; a kill for the pod's limit of a task in
-	 * the container counts in both */
+	/* a pod (7) and its container (8) watched: a kill for the pod's limit of a task in the
+	 * container counts in the container's own count (v2: memory.events.local) */
 	engine_start(&e, 10);
-	e.cgroups->version = CG_V2;
 	add.t = 0;
 	add.cg = 8;
-	add.add.version = CG_V2;
+	add.add.version = CG_V1;
 	snprintf(add.add.path, sizeof(add.add.path), "/sys/fs/cgroup/memory/x/c");
 	eng_feed(&e, &add);
 	o = oom_count(0.5, 7, 0);
@@ -1550,14 +1554,28 @@ static void test_engine_unseen_kills(void)
 	vic.t = 10;
 	vic.victim.task_cgroup = 8;
 	eng_feed(&e, &vic);
-	o = oom_count(10.5, 7, 1);
-	eng_feed(&e, &o);
 	o = oom_count(10.5, 8, 1);
 	eng_feed(&e, &o);
 	feed_sample(&e, 12, 5 * MB, 100 * MB);
-	eng_feed(&e, &(struct obs){ .kind = OBS_SAMPLE, .t = 12, .cg = 8,
-		 .sample = { .usage = MB, .limit = 100 * MB } });
-	ASSERT_EQ(count(EV_OOM_KILL), 1, "v2: one kill, accounted in the pod and the container");
+	feed_sample_cg(&e, 8, 12, MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 1, "one kill, accounted in the container");
+	/* the victim's own cgroup not known (the classic hook before 6.8): reported for the
+	 * pod, and the container's count that rises 8 s later is that kill */
+	vic.t = 20;
+	vic.victim.task_cgroup = 0;
+	eng_feed(&e, &vic);
+	o = oom_count(28, 8, 2);
+	eng_feed(&e, &o);
+	feed_sample_cg(&e, 8, 29, MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 2, "a victim of no known cgroup explains the next rise");
+	/* ... once: a rise 20 s after such a victim is a kill of its own */
+	vic.t = 40;
+	eng_feed(&e, &vic);
+	o = oom_count(60, 8, 3);
+	eng_feed(&e, &o);
+	feed_sample_cg(&e, 8, 61, MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 4, "a rise long after it is a kill of its own");
+	ASSERT_EQ(got[ngot - 1].pid, 0, "reported without its victim");
 	eng_free(&e);
 }
 

@@ -260,6 +260,10 @@ static void test_rotation(void)
 	strcpy(o->names.pod, "api-1");
 	strcpy(o->names.container, "server");
 	rec_write(w, o);
+	memset(o, 0, sizeof(o));
+	o->kind = OBS_OOM_STATE, o->t = 100.3, o->cg = 9;
+	o->oom.oom_kills = 2;
+	rec_write(w, o);
 	o->kind = OBS_READY, o->t = 100.5, o->cg = 0;
 	rec_write(w, o);
 	for (i = 0; i < 1000; i++) {
@@ -281,10 +285,15 @@ static void test_rotation(void)
 	ASSERT_STR(out[0].add.path, "/sys/fs/cgroup/memory/rot", "its path");
 	ASSERT_STR(out[0].add.names.container, "server", "with the names found since");
 	ASSERT_STR(out[0].add.names.ns, "shop", "... its namespace");
-	ASSERT_EQ(out[1].kind, OBS_SAMPLE, "then samples (ready is not repeated)");
+	/* OOM states are said only as they change: the new file starts from the last one, or
+	 * a kill count's rise within it would be taken for where the count starts */
+	ASSERT_EQ(out[1].kind, OBS_OOM_STATE, "then its last OOM state");
+	ASSERT_EQ(out[1].oom.oom_kills, 2, "its kill count");
+	ASSERT_TRUE(out[1].t == 100.3, "at the time it was said");
+	ASSERT_EQ(out[2].kind, OBS_SAMPLE, "then samples (ready is not repeated)");
 	/* the first sample of a new file is not a delta against the old file's last one */
-	ASSERT_EQ(out[1].sample.usage, (uint64_t)(out[1].t - 101) * 7777777, "usage exact");
-	ASSERT_TRUE(h.start_time == out[1].t, "header start time is the rotation time");
+	ASSERT_EQ(out[2].sample.usage, (uint64_t)(out[2].t - 101) * 7777777, "usage exact");
+	ASSERT_TRUE(h.start_time == out[2].t, "header start time is the rotation time");
 	n = read_file(tpath("rot.rec.1"), out, NOBS, &st, msg, sizeof(msg), NULL);
 	ASSERT_EQ(st, 0, "previous file reads cleanly");
 }

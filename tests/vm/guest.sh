@@ -262,6 +262,28 @@ case_classic() {
 	if [ -z "$_bad" ]; then ok classic; else fail classic "${_bad# }"; fi
 }
 
+# --- unseen: the same leak with neither OOM victim program (the kernel refuses them, by the
+# tests-only OOMCAST_TEST_REFUSE): its kill is reported from memory.events.local's count,
+# without pid or comm, on v2 ------------------------------------------------------------
+case_unseen() {
+	export OOMCAST_TEST_REFUSE=oc_victim_btf,oc_victim_tp
+	leak_kill unseen
+	_r=$?
+	unset OOMCAST_TEST_REFUSE
+	[ $_r = 0 ] || return
+	# leak_kill wants the leak's pid in the event: here there is none
+	_b=
+	for _w in $_bad; do
+		case $_w in oom_kill-pid-is-not-leak*) ;; *) _b="$_b $_w" ;; esac
+	done
+	_bad=$_b
+	grep -q "hook mark_victim disabled" $W/unseen-oomcast.log || _bad="$_bad mark_victim-not-disabled"
+	[ "$(echo "$_o" | jget pid)" = null ] || _bad="$_bad oom_kill-pid-not-null"
+	echo "$_o" | grep -q 'memory.events.local; its victim was not seen' || _bad="$_bad no-reason"
+	[ "$(grep -c '"event":"oom_kill"' $W/unseen-oomcast.json)" = 1 ] || _bad="$_bad not-one-oom_kill"
+	if [ -z "$_bad" ]; then ok unseen; else fail unseen "${_bad# }"; fi
+}
+
 # --- tmpfs: the leak held in a tmpfs file (shmem). On v2 memory.stat's `file` counts shmem,
 # but shmem sits on the anon LRU, not reclaimable without swap: it must be risk. ----------
 case_tmpfs() {
@@ -527,7 +549,7 @@ for c in $cases; do
 	_c0=$(now)
 	case $c in
 	kernel) case_kernel ;;
-	leak | classic | tmpfs | cache | high | discover)
+	leak | classic | unseen | tmpfs | cache | high | discover)
 		if command -v oomcast >/dev/null; then "case_$c"; else fail "$c" "no oomcast in the image"; fi
 		;;
 	swap | swap_v1)

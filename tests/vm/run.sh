@@ -3,7 +3,7 @@
 # memory controller, under qemu with software emulation (no KVM on these machines).
 # The host kernel binds the memory controller to cgroup v1; this is where v2 gets tested.
 #
-# Usage: tests/vm/run.sh [CASE...]     cases: kernel leak classic tmpfs cache high discover swap swap_v1 (default: all)
+# Usage: tests/vm/run.sh [CASE...]     cases: kernel leak classic unseen tmpfs cache high discover swap swap_v1 (default: all)
 #   kernel  the VM itself, no oomcast: cgroup v2 memory controller, BTF, tracefs, a real OOM kill
 #   leak    steady leak into memory.max: forecast first, lead within 0.8x..1.5x the horizon
 #   cache   a reader streaming a file 4x its cgroup's limit: no forecast
@@ -28,11 +28,11 @@ vm=$BUILD/vm
 timeout_s=${VM_TIMEOUT:-900}
 
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(kernel leak classic tmpfs cache high discover swap swap_v1)
+[ ${#cases[@]} -gt 0 ] || cases=(kernel leak classic unseen tmpfs cache high discover swap swap_v1)
 v2_cases=() v1_cases=()
 for c in "${cases[@]}"; do
 	case $c in
-	kernel | leak | classic | tmpfs | cache | high | discover | swap) v2_cases+=("$c") ;;
+	kernel | leak | classic | unseen | tmpfs | cache | high | discover | swap) v2_cases+=("$c") ;;
 	swap_v1) v1_cases+=("$c") ;;
 	*) echo "run.sh: unknown case '$c'" >&2; exit 2 ;;
 	esac
