@@ -734,9 +734,7 @@ static int read_v2_extras(const char *dir, struct cg_stat *st)
 	err = read_optional(dir, "memory.high", buf, sizeof(buf));
 	if (err == 1)
 		err = cg_parse_u64_or_max(buf, &st->high);
-	/* The cgroup's own events (5.2+): memory.events counts every descendant's too, and the
-	 * engine matches each kill to the one cgroup its victim lived in */
-	if (!err && (err = read_optional(dir, "memory.events.local", buf, sizeof(buf))) == 0)
+	if (!err)
 		err = read_optional(dir, "memory.events", buf, sizeof(buf));
 	if (err == 1)
 		err = cg_parse_events(buf, st);

@@ -51,8 +51,8 @@ struct cg_stat {
 	uint64_t pgmajfault;
 	int under_oom;                  /* v1 memory.oom_control under_oom */
 	int oom_kill_disable;           /* v1 memory.oom_control oom_kill_disable */
-	uint64_t oom_kills;             /* v1 oom_control oom_kill, v2 memory.events.local's */
-	uint64_t oom_events;            /* v2 memory.events.local oom (the cgroup's own); v1: 0 */
+	uint64_t oom_kills;             /* v1 oom_control oom_kill, v2 memory.events oom_kill */
+	uint64_t oom_events;            /* v2 memory.events oom; v1: 0 */
 	uint64_t high_events;           /* v2 memory.events high */
 	uint64_t max_events;            /* v2 memory.events max */
 	double psi_some_avg10;          /* v2 memory.pressure; v1: 0 */

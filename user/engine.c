@@ -12,9 +12,9 @@
  * the ring buffer, a poll at most behind the count) before it is reported without one */
 #define ENG_VICTIM_WAIT 0.5
 #define ENG_UNSEEN_MAX 16       /* kills reported from one jump of the count, at most */
-/* seconds between a victim whose cgroup was not known and the rise of a count it explains:
- * longer than the daemon's slowest re-read of a quiet cgroup (10 s) */
-#define ENG_UNPLACED_WINDOW 15.0
+/* seconds between a kill and the rise of a count it explains, where the daemon does not say
+ * (eng_params.kill_window): as eng_kill_window at the default interval */
+#define ENG_KILL_WINDOW (1.5 * ENG_QUIET_POLL)
 
 void eng_init(struct engine *e, const struct eng_params *p, eng_emit_fn emit, void *arg)
 {
@@ -42,6 +42,9 @@ void eng_free(struct engine *e)
 	e->cgroups = NULL;
 	memset(e->buckets, 0, sizeof(e->buckets));
 	e->ncgroups = 0;
+	for (int i = 0; i < e->nknown; i++)
+		free(e->known[i].path);
+	e->nknown = 0;
 }
 
 struct eng_cgroup *eng_find(struct engine *e, uint64_t id)
@@ -185,6 +188,8 @@ static void on_add(struct engine *e, const struct obs *o)
 	emit(e, &ev);
 }
 
+static void unseen_kills(struct engine *e, struct eng_cgroup *c, double now, int now_or_never);
+
 static void on_del(struct engine *e, const struct obs *o)
 {
 	struct eng_cgroup **pp, *c;
@@ -193,6 +198,7 @@ static void on_del(struct engine *e, const struct obs *o)
 	for (pp = &e->cgroups; (c = *pp); pp = &c->next) {
 		if (c->id != o->cg)
 			continue;
+		unseen_kills(e, c, o->t, 1);    /* a rise read, its wait cut short */
 		ev_base(&ev, EV_CGROUP_DEL, o->t, c);
 		emit(e, &ev);
 		*pp = c->next;
@@ -225,8 +231,6 @@ static int forecast_candidate(const struct eng_cgroup *c, const struct fc_params
 	return c->state == CG_OK && eta_credible(c, fp);
 }
 
-static void unseen_kills(struct engine *e, struct eng_cgroup *c, double now);
-
 static void on_sample(struct engine *e, const struct obs *o)
 {
 	struct eng_cgroup *c = eng_find(e, o->cg);
@@ -236,7 +240,7 @@ static void on_sample(struct engine *e, const struct obs *o)
 
 	if (!c)
 		return;
-	unseen_kills(e, c, o->t);
+	unseen_kills(e, c, o->t, 0);
 	c->sample = o->sample;
 	c->sample_t = o->t;
 	/* the storm is over once memory at risk was given back (a restart, a large victim);
@@ -376,28 +380,71 @@ static void kill_event(struct engine *e, struct eng_cgroup *c, struct oc_event *
 	emit(e, ev);
 }
 
-/* Victims whose own cgroup was not known when seen (the classic hook before 6.8, of a task
- * the tasks map never saw): each explains one rise of a kill count, in whichever cgroup it
- * shows within ENG_UNPLACED_WINDOW, so that the kill is not reported twice. */
-static void unplaced_add(struct engine *e, double t)
+/* Kills known to the engine (a victim seen, or a count's rise reported), each to explain
+ * one rise of a kill count in every watched cgroup at or above or below where it was (by
+ * path) within the kill window: on v1 a kill counts in its victim's own cgroup, on v2 in that
+ * one and every one above it (memory.events), so one kill raises the counts of a container,
+ * its pod and the node; and a victim's own cgroup may not be known (the classic hook before
+ * 6.8, of a task the tasks map never saw), only a watched one above it. */
+static int paths_related(const char *a, const char *b)
 {
-	int n = (int)(sizeof(e->unplaced) / sizeof(e->unplaced[0]));
+	size_t na = strlen(a), nb = strlen(b), n = na < nb ? na : nb;
 
-	if (e->nunplaced == n) {
-		memmove(e->unplaced, e->unplaced + 1, (n - 1) * sizeof(e->unplaced[0]));
-		e->nunplaced--;
-	}
-	e->unplaced[e->nunplaced++] = t;
+	return !strncmp(a, b, n) && (na == nb || (na < nb ? b : a)[n] == '/');
 }
 
-static int unplaced_take(struct engine *e, double t)
+double eng_kill_window(double interval)
 {
-	for (int i = 0; i < e->nunplaced; i++) {
-		if (fabs(e->unplaced[i] - t) > ENG_UNPLACED_WINDOW)
+	return 1.5 * fmax(ENG_QUIET_POLL, interval);
+}
+
+static double kill_window(const struct engine *e)
+{
+	return e->p.kill_window > 0 ? e->p.kill_window : ENG_KILL_WINDOW;
+}
+
+static void kill_known(struct engine *e, double t, const char *path, uint64_t counted_in)
+{
+	struct eng_kill *k;
+	int n = ENG_KILLS_KEPT, i, j;
+
+	for (i = j = 0; i < e->nknown; i++) {   /* those beyond the window explain nothing */
+		if (e->known[i].t >= t - kill_window(e))
+			e->known[j++] = e->known[i];
+		else
+			free(e->known[i].path);
+	}
+	e->nknown = j;
+	if (e->nknown == n) {
+		free(e->known[0].path);
+		memmove(e->known, e->known + 1, (n - 1) * sizeof(e->known[0]));
+		e->nknown--;
+	}
+	k = &e->known[e->nknown];
+	*k = (struct eng_kill){ .t = t, .path = strdup(path) };
+	if (!k->path)
+		return;
+	if (counted_in)
+		k->counted[k->ncounted++] = counted_in;
+	e->nknown++;
+}
+
+/* A known kill that explains a rise of c's count at time t: the earliest not yet counted in
+ * c. Marks it counted there. */
+static int kill_explains(struct engine *e, const struct eng_cgroup *c, double t)
+{
+	for (int i = 0; i < e->nknown; i++) {
+		struct eng_kill *k = &e->known[i];
+		int j;
+
+		if (fabs(k->t - t) > kill_window(e) || !paths_related(k->path, c->path))
 			continue;
-		memmove(e->unplaced + i, e->unplaced + i + 1,
-			(e->nunplaced - i - 1) * sizeof(e->unplaced[0]));
-		e->nunplaced--;
+		for (j = 0; j < k->ncounted && k->counted[j] != c->id; j++)
+			;
+		if (j < k->ncounted)
+			continue;
+		if (k->ncounted < ENG_KILL_LEVELS)
+			k->counted[k->ncounted++] = c->id;
 		return 1;
 	}
 	return 0;
@@ -424,17 +471,7 @@ static void on_victim(struct engine *e, const struct obs *o)
 	if (ev.oom_score_adj == -1001)
 		ev.oom_score_adj = adj_lookup(e, o->victim.pid);
 	ev.victim_rss = o->victim.rss;
-	/* The kernel counts the kill in the cgroup the victim lived in (v1's oom_control and
-	 * v2's memory.events.local are each cgroup's own): this victim accounts for it there,
-	 * if that cgroup is watched (a count that has not shown it yet will at its next read);
-	 * where it is not known, in whichever count rises next. One nobody watches is nobody's
-	 * count. */
-	if (own)
-		own->kills_accounted++;
-	else if (o->victim.task_cgroup == o->cg)
-		c->kills_accounted++;
-	else if (!o->victim.task_cgroup)
-		unplaced_add(e, o->t);
+	kill_known(e, o->t, own ? own->path : c->path, 0);
 	kill_event(e, c, &ev);
 	/* ... there too, where the victim lived; its own episode, if any, clears as its ETA
 	 * goes (the kill was not at its limit) */
@@ -442,30 +479,36 @@ static void on_victim(struct engine *e, const struct obs *o)
 		fc_init(&own->fc);
 }
 
-/* The kills the kernel counted in c that no victim accounts for, once they have waited
- * ENG_VICTIM_WAIT for one: each reported without its victim (pid 0, no comm), at the time
- * the count first showed it (the kill came before, by up to a poll). */
-static void unseen_kills(struct engine *e, struct eng_cgroup *c, double now)
+/* The kills the kernel counted in c that no known kill explains, once the count has held
+ * for ENG_VICTIM_WAIT (their victims' records come through the ring buffer, a poll at most
+ * behind the count): each reported without its victim (pid 0, no comm), at the time the
+ * count showed it (the kill came before, by up to a poll). now_or_never: the cgroup is
+ * going, no wait. */
+static void unseen_kills(struct engine *e, struct eng_cgroup *c, double now, int now_or_never)
 {
 	struct oc_event ev;
 	uint64_t n;
 
-	if (!c->have_oom || c->oom.oom_kills <= c->kills_accounted) {
+	if (!c->have_oom || c->oom.oom_kills <= c->kills_counted) {
 		c->unseen_kill_t = NAN;
 		return;
 	}
-	if (isnan(c->unseen_kill_t))
+	/* the wait starts again while the count goes on rising (a storm's victims come as
+	 * its count does) */
+	if (isnan(c->unseen_kill_t) || c->oom.oom_kills != c->kills_pending) {
 		c->unseen_kill_t = now;
-	if (now - c->unseen_kill_t < ENG_VICTIM_WAIT)
+		c->kills_pending = c->oom.oom_kills;
+	}
+	if (now - c->unseen_kill_t < ENG_VICTIM_WAIT && !now_or_never)
 		return;
-	n = c->oom.oom_kills - c->kills_accounted;
-	c->kills_accounted = c->oom.oom_kills;
+	n = c->oom.oom_kills - c->kills_counted;
+	c->kills_counted = c->oom.oom_kills;
 	for (uint64_t i = 0; i < n && i < ENG_UNSEEN_MAX; i++) {
-		if (unplaced_take(e, c->unseen_kill_t))
-			continue;       /* reported with its victim, where its limit was */
+		if (kill_explains(e, c, c->unseen_kill_t))
+			continue;       /* reported already, with its victim or below */
+		kill_known(e, c->unseen_kill_t, c->path, c->id);
 		ev_base(&ev, EV_OOM_KILL, c->unseen_kill_t, c);
-		ev.reason = c->version == CG_V2
-			? "counted in memory.events.local; its victim was not seen"
+		ev.reason = c->version == CG_V2 ? "counted in memory.events; its victim was not seen"
 			: "counted in memory.oom_control; its victim was not seen";
 		kill_event(e, c, &ev);
 	}
@@ -479,6 +522,14 @@ static int v2_stalled(const struct eng_cgroup *c, const struct obs_oom_state *s)
 	return s->psi_full_avg10 >= 20.0 && cap && c->sample.usage >= cap - cap / 50;
 }
 
+static int same_oom_state(const struct obs_oom_state *a, const struct obs_oom_state *b)
+{
+	return a->under_oom == b->under_oom && a->oom_kill_disable == b->oom_kill_disable &&
+	       a->oom_kills == b->oom_kills && a->oom_events == b->oom_events &&
+	       a->high_events == b->high_events && a->max_events == b->max_events &&
+	       a->psi_full_avg10 == b->psi_full_avg10;
+}
+
 static void on_oom_state(struct engine *e, const struct obs *o)
 {
 	struct eng_cgroup *c = eng_find(e, o->cg);
@@ -490,10 +541,12 @@ static void on_oom_state(struct engine *e, const struct obs *o)
 	was = c->state == CG_STALLED;
 	now = c->version == CG_V2 ? v2_stalled(c, &o->oom) : o->oom.under_oom;
 	if (!c->have_oom)       /* kills before the watch are not ours to report */
-		c->kills_accounted = o->oom.oom_kills;
+		c->kills_counted = o->oom.oom_kills;
+	else if (same_oom_state(&c->oom, &o->oom))
+		return;         /* said again (a rotated record starts with it): nothing new */
 	c->oom = o->oom;
 	c->have_oom = 1;
-	unseen_kills(e, c, o->t);
+	unseen_kills(e, c, o->t, 0);
 	if (now == was)
 		return;
 	if (now) {

@@ -133,7 +133,18 @@ typedef void (*eng_emit_fn)(const struct oc_event *ev, void *arg);
 struct eng_params {
 	struct fc_params fc;
 	double stall_after;     /* seconds under_oom before `stall` (v1), 0 = at once */
+	/* seconds within which a kill explains the rise of a kill count: at least the
+	 * daemon's slowest re-read of a cgroup's files (0: ENG_KILL_WINDOW) */
+	double kill_window;
 };
+
+/* The kill window of a daemon polling every `interval` seconds: one and a half times its
+ * slowest re-read of a cgroup's files (a quiet one every 10 s, or the interval). */
+#define ENG_QUIET_POLL 10.0
+double eng_kill_window(double interval);
+
+#define ENG_KILLS_KEPT 64       /* known kills, within the kill window */
+#define ENG_KILL_LEVELS 8       /* watched cgroups one kill is counted in, at most */
 
 /* The per-cgroup state the engine keeps; readable by the metrics endpoint. */
 enum eng_cg_state { CG_OK = 0, CG_FORECAST = 1, CG_STALLED = 2 };
@@ -159,12 +170,13 @@ struct eng_cgroup {
 	double last_kill_t;
 	struct obs_oom_state oom;
 	int have_oom;
-	/* The kernel's count of kills of this cgroup's own tasks (oom_kill of
-	 * memory.oom_control or memory.events.local) that victims seen account for, and
-	 * since when it has counted more: a kill whose victim was never seen (its hook
-	 * missing or refused, its record lost) is still reported, ENG_VICTIM_WAIT after the
-	 * count showed it. */
-	uint64_t kills_accounted;
+	/* The kernel's count of kills in this cgroup (oom_kill of memory.oom_control, of
+	 * memory.events on v2, where it counts the cgroups below too) that known kills
+	 * explain, and since when it has counted more: a kill whose victim was never seen
+	 * (its hook missing or refused, its record lost) is still reported, ENG_VICTIM_WAIT
+	 * after the count showed it. */
+	uint64_t kills_counted;
+	uint64_t kills_pending;         /* the count as last read while a rise waits */
 	double unseen_kill_t;
 	uint64_t forecasts, kills, stalls, reclaims;
 	struct obs_task tasks[32];
@@ -187,9 +199,15 @@ struct engine {
 	/* every cgroup's, also those gone: a container's kill ends its cgroup (and its
 	 * per-cgroup series) within a second, before a scrape may see it */
 	uint64_t forecasts, kills, stalls;
-	/* when victims were seen whose own cgroup was not known (on_victim) */
-	double unplaced[16];
-	int nunplaced;
+	/* kills seen or reported within the kill window, and the cgroups whose counts they
+	 * explained (unseen_kills) */
+	struct eng_kill {
+		double t;
+		char *path;     /* the victim's cgroup, else the nearest watched one above it */
+		uint64_t counted[ENG_KILL_LEVELS];
+		int ncounted;
+	} known[ENG_KILLS_KEPT];
+	int nknown;
 	/* pid -> oom_score_adj learnt from OBS_SCORE_ADJ, for victims reported without it */
 	struct { uint32_t pid; int32_t adj; } adj[256];
 	int nadj;

@@ -562,7 +562,6 @@ struct rec_cg {
 	/* the last OOM state said (they are said only as they change): a file after a
 	 * rotation starts from it, so that a kill count's rise in it is one */
 	struct obs_oom_state oom;
-	double oom_t;
 	int have_oom;
 	uint8_t version;
 	char path[];
@@ -690,7 +689,6 @@ static void cg_track(struct rec_writer *w, const struct obs *o)
 			*c->names = o->names;
 	} else if (o->kind == OBS_OOM_STATE && c) {
 		c->oom = o->oom;
-		c->oom_t = o->t;
 		c->have_oom = 1;
 	} else if (o->kind == OBS_CGROUP_ADD && !c) {
 		len = strnlen(o->add.path, sizeof(o->add.path) - 1);
@@ -706,7 +704,10 @@ static void cg_track(struct rec_writer *w, const struct obs *o)
 	}
 }
 
-static int reannounce(struct rec_writer *w, const struct rec_cg *c)
+/* A cgroup again at the start of a new file: its ADD with its own time, its OOM state as it
+ * stands at the rotation (t: a replay takes a file's observations other than ADDs to say
+ * when it starts). */
+static int reannounce(struct rec_writer *w, const struct rec_cg *c, double t)
 {
 	struct obs o = { .kind = OBS_CGROUP_ADD, .t = c->t, .cg = c->cg };
 
@@ -718,7 +719,7 @@ static int reannounce(struct rec_writer *w, const struct rec_cg *c)
 		o.add.names = *c->names;
 	if ((err = encode_append(w, &o)) || !c->have_oom)
 		return err;
-	o = (struct obs){ .kind = OBS_OOM_STATE, .t = c->oom_t, .cg = c->cg, .oom = c->oom };
+	o = (struct obs){ .kind = OBS_OOM_STATE, .t = t, .cg = c->cg, .oom = c->oom };
 	return encode_append(w, &o);
 }
 
@@ -766,7 +767,7 @@ static int rotate(struct rec_writer *w, double t)
 	if ((err = start_file(w)))
 		return w->err = err;
 	for (c = w->cgs; c && !err; c = c->next)
-		err = reannounce(w, c);
+		err = reannounce(w, c, t);
 	return err ? (w->err = err) : 0;
 }
 

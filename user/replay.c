@@ -134,19 +134,22 @@ static const struct argp replay_argp = {
 	NULL, NULL, NULL
 };
 
-/* `--horizon N`, `--horizon=N`, `-H N` or `-HN` in the recorded command line. */
-static int recorded_horizon(const char *cmdline, double *out)
+/* `--NAME N`, `--NAME=N`, or with a short option `-S N` or `-SN`, in the recorded command
+ * line (the last one given). */
+static int recorded_seconds(const char *cmdline, const char *name, const char *shrt,
+			    double *out)
 {
 	char buf[sizeof(((struct rec_header *)0)->options)], *save, *w, *val = NULL;
+	size_t n = strlen(name);
 	int found = 0;
 
 	snprintf(buf, sizeof(buf), "%s", cmdline);
 	for (w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-		if (!strcmp(w, "--horizon") || !strcmp(w, "-H"))
+		if ((!strncmp(w, "--", 2) && !strcmp(w + 2, name)) || (shrt && !strcmp(w, shrt)))
 			val = strtok_r(NULL, " \t", &save);
-		else if (!strncmp(w, "--horizon=", 10))
-			val = w + 10;
-		else if (!strncmp(w, "-H", 2))
+		else if (!strncmp(w, "--", 2) && !strncmp(w + 2, name, n) && w[2 + n] == '=')
+			val = w + 3 + n;
+		else if (shrt && !strncmp(w, shrt, 2))
 			val = w + 2;
 		else
 			continue;
@@ -155,14 +158,23 @@ static int recorded_horizon(const char *cmdline, double *out)
 	return found ? 0 : -1;
 }
 
+static int recorded_horizon(const char *cmdline, double *out)
+{
+	return recorded_seconds(cmdline, "horizon", "-H", out);
+}
+
 static void build_params(const struct replay_opts *o, const struct rec_header *h,
 			 struct eng_params *p, double *horizon)
 {
+	double interval;
+
 	*horizon = o->horizon;
 	if (isnan(*horizon) && recorded_horizon(h->options, horizon))
 		*horizon = REPLAY_DEFAULT_HORIZON;
 	memset(p, 0, sizeof(*p));
 	fc_params_default(&p->fc, *horizon);    /* as `run` does */
+	if (!recorded_seconds(h->options, "interval", NULL, &interval))
+		p->kill_window = eng_kill_window(interval);
 	if (!isnan(o->min_samples))
 		p->fc.min_samples = o->min_samples;
 	if (!isnan(o->clear_factor))

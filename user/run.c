@@ -38,7 +38,7 @@
  * cgroup: two changes teach it), it reads instead of guessing: a burst into an empty cgroup
  * that fills it in 1 s was forecast 0.5 s ahead at 0.25 s, 0.7 s at 0.1 s (simulated) */
 #define REFRESH_GAP_LEARN 0.1
-#define QUIET_POLL 10.0         /* seconds: slowest re-read of a quiet cgroup's files */
+#define QUIET_POLL ENG_QUIET_POLL /* seconds: slowest re-read of a quiet cgroup's files */
 #define BATCH 128               /* map entries per bpf_map_lookup_batch() */
 
 struct run_opts {
@@ -1296,6 +1296,7 @@ int run_main(int argc, char **argv)
 		goto out;
 	}
 	fc_params_default(&ep.fc, o.horizon);
+	ep.kill_window = eng_kill_window(o.interval);
 	eng_init(&d->eng, &ep, on_event, d);
 	sync_clocks(d);
 	if (o.record && open_record(d))

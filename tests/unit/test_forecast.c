@@ -1484,9 +1484,9 @@ static void test_engine_kill_storm(void)
  * never seen (the victim hook missing or refused, its record lost): reported, without a
  * pid, once the count has shown them for ENG_VICTIM_WAIT, at the time it first did, with
  * the lead of the forecast before them. Kills counted before the watch are not reported; a
- * victim seen accounts for one kill whether its record comes before the count or after
- * it (within the wait), in the count of the cgroup it lived in; one whose cgroup is not
- * known, in the next count that rises. */
+ * kill known (a victim seen, or a rise reported) explains one rise of each count at, above
+ * or below where it was, within the kill window, whether its record comes before the count
+ * or after it (within the wait): on v2 one kill raises a container's and its pod's. */
 static struct obs oom_count(double t, uint64_t cg, uint64_t kills)
 {
 	return (struct obs){ .kind = OBS_OOM_STATE, .t = t, .cg = cg, .oom = { .oom_kills = kills } };
@@ -1539,43 +1539,83 @@ static void test_engine_unseen_kills(void)
 	ASSERT_TRUE(isnan(got[ngot - 1].lead_seconds), "a kill after a kill: no forecast since");
 	eng_free(&e);
 
-	/* a pod (7) and its container (8) watched: a kill for the pod's limit of a task in the
-	 * container counts in the container's own count (v2: memory.events.local) */
+	/* v2, whose counts are hierarchical: a pod (7) and two containers (8, 9) watched */
 	engine_start(&e, 10);
-	add.t = 0;
+	e.cgroups->version = CG_V2;
+	add.add.version = CG_V2;
 	add.cg = 8;
-	add.add.version = CG_V1;
 	snprintf(add.add.path, sizeof(add.add.path), "/sys/fs/cgroup/memory/x/c");
 	eng_feed(&e, &add);
-	o = oom_count(0.5, 7, 0);
-	eng_feed(&e, &o);
-	o = oom_count(0.5, 8, 0);
-	eng_feed(&e, &o);
-	vic.t = 10;
+	add.cg = 9;
+	snprintf(add.add.path, sizeof(add.add.path), "/sys/fs/cgroup/memory/x/d");
+	eng_feed(&e, &add);
+	for (uint64_t cg = 7; cg <= 9; cg++) {
+		o = oom_count(0.5, cg, 0);
+		eng_feed(&e, &o);
+	}
+	vic.t = 10;                             /* for the pod's limit, of a task in 8 */
 	vic.victim.task_cgroup = 8;
 	eng_feed(&e, &vic);
 	o = oom_count(10.5, 8, 1);
 	eng_feed(&e, &o);
+	o = oom_count(10.6, 7, 1);
+	eng_feed(&e, &o);
 	feed_sample(&e, 12, 5 * MB, 100 * MB);
 	feed_sample_cg(&e, 8, 12, MB, 100 * MB);
-	ASSERT_EQ(count(EV_OOM_KILL), 1, "one kill, accounted in the container");
-	/* the victim's own cgroup not known (the classic hook before 6.8): reported for the
-	 * pod, and the container's count that rises 8 s later is that kill */
-	vic.t = 20;
+	ASSERT_EQ(count(EV_OOM_KILL), 1, "v2: a kill seen, counted in the container and the pod");
+	o = oom_count(30, 7, 2);                /* a kill in 8 whose record was lost, the pod */
+	eng_feed(&e, &o);                       /* read first */
+	o = oom_count(30.3, 8, 2);
+	eng_feed(&e, &o);
+	feed_sample(&e, 31, 5 * MB, 100 * MB);
+	feed_sample_cg(&e, 8, 31, MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 2, "a lost one reported once, not in both counts");
+	ASSERT_EQ(got[ngot - 1].pid, 0, "without its victim");
+	vic.t = 40;                             /* the victim's own cgroup not known */
 	vic.victim.task_cgroup = 0;
 	eng_feed(&e, &vic);
-	o = oom_count(28, 8, 2);
+	o = oom_count(48, 8, 3);
 	eng_feed(&e, &o);
-	feed_sample_cg(&e, 8, 29, MB, 100 * MB);
-	ASSERT_EQ(count(EV_OOM_KILL), 2, "a victim of no known cgroup explains the next rise");
-	/* ... once: a rise 20 s after such a victim is a kill of its own */
-	vic.t = 40;
+	o = oom_count(48.2, 7, 3);
+	eng_feed(&e, &o);
+	feed_sample(&e, 49, 5 * MB, 100 * MB);
+	feed_sample_cg(&e, 8, 49, MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 3, "a victim of no known cgroup explains the rises below");
+	o = oom_count(60, 8, 4);                /* two lost kills, in 8 and in 9 */
+	eng_feed(&e, &o);
+	o = oom_count(60.1, 9, 1);
+	eng_feed(&e, &o);
+	o = oom_count(60.2, 7, 5);
+	eng_feed(&e, &o);
+	for (uint64_t cg = 7; cg <= 9; cg++)
+		feed_sample_cg(&e, cg, 61, MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 5, "two kills in sibling containers: two reports");
+	vic.t = 80;                             /* a rise beyond the kill window of a victim */
 	eng_feed(&e, &vic);
-	o = oom_count(60, 8, 3);
+	o = oom_count(100, 8, 5);
 	eng_feed(&e, &o);
-	feed_sample_cg(&e, 8, 61, MB, 100 * MB);
-	ASSERT_EQ(count(EV_OOM_KILL), 4, "a rise long after it is a kill of its own");
-	ASSERT_EQ(got[ngot - 1].pid, 0, "reported without its victim");
+	feed_sample_cg(&e, 8, 101, MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 7, "a rise 20 s after a victim is a kill of its own");
+	o = oom_count(100, 8, 5);               /* the same state again (a rotated record) */
+	eng_feed(&e, &o);
+	feed_sample_cg(&e, 8, 102, MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 7, "a state said again is no news");
+	e.cgroups->next->version = CG_V1;       /* 8 as v1, for under_oom */
+	o = (struct obs){ .kind = OBS_OOM_STATE, .t = 110, .cg = 8,
+			  .oom = { .under_oom = 1, .oom_kills = 5 } };
+	eng_feed(&e, &o);                       /* a stall ... */
+	ASSERT_EQ(count(EV_STALL), 1, "the stall");
+	vic.t = 111;
+	vic.cg = vic.victim.task_cgroup = 8;
+	eng_feed(&e, &vic);                     /* ... a kill ends it, and before the next read */
+	o.t = 112;                              /* the record rotates: the state said again */
+	eng_feed(&e, &o);
+	ASSERT_EQ(count(EV_OOM_KILL), 8, "the kill after the stall");
+	ASSERT_EQ(count(EV_STALL), 1, "a state said again starts no second stall");
+	o = oom_count(120, 9, 2);               /* a rise, and the cgroup gone before the wait */
+	eng_feed(&e, &o);
+	eng_feed(&e, &(struct obs){ .kind = OBS_CGROUP_DEL, .t = 120.1, .cg = 9 });
+	ASSERT_EQ(count(EV_OOM_KILL), 9, "a rise read before the cgroup went is reported");
 	eng_free(&e);
 }
 

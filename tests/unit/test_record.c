@@ -289,7 +289,7 @@ static void test_rotation(void)
 	 * a kill count's rise within it would be taken for where the count starts */
 	ASSERT_EQ(out[1].kind, OBS_OOM_STATE, "then its last OOM state");
 	ASSERT_EQ(out[1].oom.oom_kills, 2, "its kill count");
-	ASSERT_TRUE(out[1].t == 100.3, "at the time it was said");
+	ASSERT_TRUE(out[1].t == h.start_time, "as it stands at the rotation (the file's start)");
 	ASSERT_EQ(out[2].kind, OBS_SAMPLE, "then samples (ready is not repeated)");
 	/* the first sample of a new file is not a delta against the old file's last one */
 	ASSERT_EQ(out[2].sample.usage, (uint64_t)(out[2].t - 101) * 7777777, "usage exact");

@@ -262,25 +262,42 @@ case_classic() {
 	if [ -z "$_bad" ]; then ok classic; else fail classic "${_bad# }"; fi
 }
 
-# --- unseen: the same leak with neither OOM victim program (the kernel refuses them, by the
-# tests-only OOMCAST_TEST_REFUSE): its kill is reported from memory.events.local's count,
-# without pid or comm, on v2 ------------------------------------------------------------
+# --- unseen: a leak in a child (64M) of a watched parent (200M), with neither OOM victim
+# program (the kernel refuses them, by the tests-only OOMCAST_TEST_REFUSE): the kill counts
+# in both cgroups' memory.events (v2's are hierarchical) and is reported once, from the
+# counts, without pid or comm -----------------------------------------------------------
 case_unseen() {
+	_h=10 _bad=
+	_dp=$CG/oomcast-vm-unseen
+	_dl=$_dp/leaf
+	mkcg oomcast-vm-unseen 200M >/dev/null && echo +memory >"$_dp/cgroup.subtree_control" &&
+		mkcg oomcast-vm-unseen/leaf 64M >/dev/null || { fail unseen "cannot create the cgroups"; return; }
 	export OOMCAST_TEST_REFUSE=oc_victim_btf,oc_victim_tp
-	leak_kill unseen
-	_r=$?
+	OC_EXTRA="--cgroup $_dl"
+	start_oomcast "$_dp" $_h $W/unseen || _bad="$_bad oomcast-not-ready"
+	OC_EXTRA=
 	unset OOMCAST_TEST_REFUSE
-	[ $_r = 0 ] || return
-	# leak_kill wants the leak's pid in the event: here there is none
-	_b=
-	for _w in $_bad; do
-		case $_w in oom_kill-pid-is-not-leak*) ;; *) _b="$_b $_w" ;; esac
-	done
-	_bad=$_b
-	grep -q "hook mark_victim disabled" $W/unseen-oomcast.log || _bad="$_bad mark_victim-not-disabled"
+	if [ -z "$_bad" ]; then
+		run_in "$_dl" $W/unseen-leak --rate 4 --timeout 60
+		wait_gone "$LPID" 65 || kill -KILL "$LPID"
+		wait "$LPID"
+		_rc=$?
+		wait_grep $W/unseen.json '"event"[ ]*:[ ]*"oom_kill"' 10 "$OPID"
+		sleep 3         # time for a second report, were the parent's count taken for another
+		stop "$OPID"
+		detail "leak pid $LPID exit $_rc; memory.events: child $(tr '\n' ' ' <"$_dl/memory.events"), parent $(tr '\n' ' ' <"$_dp/memory.events")"
+		[ "$_rc" = 137 ] || _bad="$_bad leak-exit-$_rc-not-137"
+		[ "$(ev "$_dp" oom_kill)" = 1 ] || _bad="$_bad parent-count-not-1"
+	fi
+	rmdir "$_dl" "$_dp" 2>/dev/null
+	dump $W/unseen.log stderr
+	dump $W/unseen.json stdout
+	grep -q "hook mark_victim disabled" $W/unseen.log || _bad="$_bad mark_victim-not-disabled"
+	_o=$(first $W/unseen.json oom_kill)
+	[ -n "$_o" ] || _bad="$_bad no-oom_kill"
+	[ "$(grep -c '"event":"oom_kill"' $W/unseen.json)" = 1 ] || _bad="$_bad not-one-oom_kill"
 	[ "$(echo "$_o" | jget pid)" = null ] || _bad="$_bad oom_kill-pid-not-null"
-	echo "$_o" | grep -q 'memory.events.local; its victim was not seen' || _bad="$_bad no-reason"
-	[ "$(grep -c '"event":"oom_kill"' $W/unseen-oomcast.json)" = 1 ] || _bad="$_bad not-one-oom_kill"
+	echo "$_o" | grep -q 'memory.events; its victim was not seen' || _bad="$_bad no-reason"
 	if [ -z "$_bad" ]; then ok unseen; else fail unseen "${_bad# }"; fi
 }
 
@@ -436,6 +453,8 @@ case_discover() {
 	_f=$(grep -m1 "\"forecast\".*\"cgroup\":\"$_dl\"" $W/disc.json)
 	_o=$(grep -m1 "\"oom_kill\".*\"cgroup\":\"$_dl\"" $W/disc.json)
 	[ "$_rc" = 137 ] || _bad="$_bad leak-exit-$_rc-not-137"
+	# the kill counts in the parent's memory.events too: still one kill
+	[ "$(grep -c '"event":"oom_kill"' $W/disc.json)" = 1 ] || _bad="$_bad not-one-oom_kill"
 	if [ -z "$_f" ] || [ -z "$_o" ]; then
 		fail discover "${_bad# } no forecast ($([ -n "$_f" ] && echo 1 || echo 0)) or oom_kill ($([ -n "$_o" ] && echo 1 || echo 0)) for the child"
 		return
