@@ -178,7 +178,7 @@ static void on_add(struct engine *e, const struct obs *o)
 		set_names(c, &o->add.names);
 	fc_init(&c->fc);
 	c->forecast_t = c->last_forecast_t = c->calm_since = NAN;
-	c->storm_forecast_t = c->last_kill_t = c->unseen_kill_t = NAN;
+	c->storm_forecast_t = c->last_kill_t = c->unseen_kill_t = c->unseen_rise_t = NAN;
 	c->next = e->cgroups;
 	e->cgroups = c;
 	c->hnext = e->buckets[c->id % ENG_BUCKETS];
@@ -380,17 +380,29 @@ static void kill_event(struct engine *e, struct eng_cgroup *c, struct oc_event *
 	emit(e, ev);
 }
 
-/* Kills known to the engine (a victim seen, or a count's rise reported), each to explain
- * one rise of a kill count in every watched cgroup at or above or below where it was (by
- * path) within the kill window: on v1 a kill counts in its victim's own cgroup, on v2 in that
- * one and every one above it (memory.events), so one kill raises the counts of a container,
- * its pod and the node; and a victim's own cgroup may not be known (the classic hook before
- * 6.8, of a task the tasks map never saw), only a watched one above it. */
-static int paths_related(const char *a, const char *b)
+/* Kills known to the engine, a victim seen or a count's rise reported, each to explain one
+ * rise of a kill count in a watched cgroup whose count may hold it, within the kill window.
+ * A victim lives at the cgroup it is known by (its own, if watched; else the watched one
+ * above it that the record names) or below it. On v1 a kill counts in its victim's own
+ * cgroup only: a rise there, at or below where the victim is known, is its; a rise reported
+ * is a kill of its own that no other count holds. On v2 (memory.events) a kill counts in
+ * its victim's cgroup and every one above it: one kill raises a container's, its pod's and
+ * the node's count, so a known kill explains a rise at, above or below where it is known.
+ * The same path with another id is another cgroup (a container re-created). */
+static int under(const char *a, const char *b)     /* a at or below b */
 {
-	size_t na = strlen(a), nb = strlen(b), n = na < nb ? na : nb;
+	size_t n = strlen(b);
 
-	return !strncmp(a, b, n) && (na == nb || (na < nb ? b : a)[n] == '/');
+	return !strncmp(a, b, n) && (a[n] == '/' || !a[n]);
+}
+
+static int may_hold(const struct eng_kill *k, const struct eng_cgroup *c)
+{
+	if (!strcmp(k->path, c->path))
+		return k->id == c->id;
+	if (c->version != CG_V2)
+		return !k->reported && under(c->path, k->path);
+	return under(c->path, k->path) || under(k->path, c->path);
 }
 
 double eng_kill_window(double interval)
@@ -403,13 +415,15 @@ static double kill_window(const struct engine *e)
 	return e->p.kill_window > 0 ? e->p.kill_window : ENG_KILL_WINDOW;
 }
 
-static void kill_known(struct engine *e, double t, const char *path, uint64_t counted_in)
+static void kill_known(struct engine *e, double t, const struct eng_cgroup *at, int reported)
 {
 	struct eng_kill *k;
 	int n = ENG_KILLS_KEPT, i, j;
 
-	for (i = j = 0; i < e->nknown; i++) {   /* those beyond the window explain nothing */
-		if (e->known[i].t >= t - kill_window(e))
+	/* kept while a rise read since may need it: a window after it, and a window for the
+	 * read's wait and the reads after it */
+	for (i = j = 0; i < e->nknown; i++) {
+		if (e->known[i].t >= e->now - 2 * kill_window(e))
 			e->known[j++] = e->known[i];
 		else
 			free(e->known[i].path);
@@ -421,30 +435,31 @@ static void kill_known(struct engine *e, double t, const char *path, uint64_t co
 		e->nknown--;
 	}
 	k = &e->known[e->nknown];
-	*k = (struct eng_kill){ .t = t, .path = strdup(path) };
+	*k = (struct eng_kill){ .t = t, .path = strdup(at->path), .id = at->id,
+				.reported = reported };
 	if (!k->path)
 		return;
-	if (counted_in)
-		k->counted[k->ncounted++] = counted_in;
+	if (reported)
+		k->counted[k->ncounted++] = at->id;
 	e->nknown++;
 }
 
-/* A known kill that explains a rise of c's count at time t: the earliest not yet counted in
- * c. Marks it counted there. */
-static int kill_explains(struct engine *e, const struct eng_cgroup *c, double t)
+/* A known kill that explains a rise of c's count first read at `from` and last at `to`:
+ * the earliest not yet counted in c that may be held in it, within the window. Marks it
+ * counted there. */
+static int kill_explains(struct engine *e, const struct eng_cgroup *c, double from, double to)
 {
 	for (int i = 0; i < e->nknown; i++) {
 		struct eng_kill *k = &e->known[i];
 		int j;
 
-		if (fabs(k->t - t) > kill_window(e) || !paths_related(k->path, c->path))
+		if (k->t < from - kill_window(e) || k->t > to + kill_window(e) || !may_hold(k, c))
 			continue;
 		for (j = 0; j < k->ncounted && k->counted[j] != c->id; j++)
 			;
-		if (j < k->ncounted)
+		if (j < k->ncounted || k->ncounted == ENG_KILL_LEVELS)
 			continue;
-		if (k->ncounted < ENG_KILL_LEVELS)
-			k->counted[k->ncounted++] = c->id;
+		k->counted[k->ncounted++] = c->id;
 		return 1;
 	}
 	return 0;
@@ -471,7 +486,7 @@ static void on_victim(struct engine *e, const struct obs *o)
 	if (ev.oom_score_adj == -1001)
 		ev.oom_score_adj = adj_lookup(e, o->victim.pid);
 	ev.victim_rss = o->victim.rss;
-	kill_known(e, o->t, own ? own->path : c->path, 0);
+	kill_known(e, o->t, own ? own : c, 0);
 	kill_event(e, c, &ev);
 	/* ... there too, where the victim lived; its own episode, if any, clears as its ETA
 	 * goes (the kill was not at its limit) */
@@ -487,32 +502,38 @@ static void on_victim(struct engine *e, const struct obs *o)
 static void unseen_kills(struct engine *e, struct eng_cgroup *c, double now, int now_or_never)
 {
 	struct oc_event ev;
-	uint64_t n;
+	uint64_t n, i, lost = 0;
 
 	if (!c->have_oom || c->oom.oom_kills <= c->kills_counted) {
 		c->unseen_kill_t = NAN;
 		return;
 	}
 	/* the wait starts again while the count goes on rising (a storm's victims come as
-	 * its count does) */
-	if (isnan(c->unseen_kill_t) || c->oom.oom_kills != c->kills_pending) {
+	 * its count does); the rise is matched from the first read that showed it */
+	if (isnan(c->unseen_kill_t)) {
 		c->unseen_kill_t = now;
 		c->kills_pending = c->oom.oom_kills;
 	}
-	if (now - c->unseen_kill_t < ENG_VICTIM_WAIT && !now_or_never)
+	if (c->oom.oom_kills != c->kills_pending) {
+		c->unseen_rise_t = now;
+		c->kills_pending = c->oom.oom_kills;
+	} else if (isnan(c->unseen_rise_t)) {
+		c->unseen_rise_t = now;
+	}
+	if (now - c->unseen_rise_t < ENG_VICTIM_WAIT && !now_or_never)
 		return;
 	n = c->oom.oom_kills - c->kills_counted;
 	c->kills_counted = c->oom.oom_kills;
-	for (uint64_t i = 0; i < n && i < ENG_UNSEEN_MAX; i++) {
-		if (kill_explains(e, c, c->unseen_kill_t))
-			continue;       /* reported already, with its victim or below */
-		kill_known(e, c->unseen_kill_t, c->path, c->id);
+	for (i = 0; i < n; i++)
+		lost += !kill_explains(e, c, c->unseen_kill_t, c->unseen_rise_t);
+	for (i = 0; i < lost && i < ENG_UNSEEN_MAX; i++) {
+		kill_known(e, c->unseen_kill_t, c, 1);
 		ev_base(&ev, EV_OOM_KILL, c->unseen_kill_t, c);
 		ev.reason = c->version == CG_V2 ? "counted in memory.events; its victim was not seen"
 			: "counted in memory.oom_control; its victim was not seen";
 		kill_event(e, c, &ev);
 	}
-	c->unseen_kill_t = NAN;
+	c->unseen_kill_t = c->unseen_rise_t = NAN;
 }
 
 static int v2_stalled(const struct eng_cgroup *c, const struct obs_oom_state *s)

@@ -143,7 +143,7 @@ struct eng_params {
 #define ENG_QUIET_POLL 10.0
 double eng_kill_window(double interval);
 
-#define ENG_KILLS_KEPT 64       /* known kills, within the kill window */
+#define ENG_KILLS_KEPT 256      /* known kills, within twice the kill window */
 #define ENG_KILL_LEVELS 8       /* watched cgroups one kill is counted in, at most */
 
 /* The per-cgroup state the engine keeps; readable by the metrics endpoint. */
@@ -177,7 +177,8 @@ struct eng_cgroup {
 	 * after the count showed it. */
 	uint64_t kills_counted;
 	uint64_t kills_pending;         /* the count as last read while a rise waits */
-	double unseen_kill_t;
+	double unseen_kill_t;           /* the first read that showed the rise */
+	double unseen_rise_t;           /* the last read that saw the count rise */
 	uint64_t forecasts, kills, stalls, reclaims;
 	struct obs_task tasks[32];
 	double tasks_t[32];             /* when each was last seen allocating */
@@ -203,8 +204,10 @@ struct engine {
 	 * explained (unseen_kills) */
 	struct eng_kill {
 		double t;
-		char *path;     /* the victim's cgroup, else the nearest watched one above it */
-		uint64_t counted[ENG_KILL_LEVELS];
+		char *path;     /* the victim's cgroup, else the watched one above it named */
+		uint64_t id;    /* ... its id */
+		int reported;   /* 1: a rise reported (no victim seen) */
+		uint64_t counted[ENG_KILL_LEVELS];      /* the counts it explained a rise of */
 		int ncounted;
 	} known[ENG_KILLS_KEPT];
 	int nknown;

@@ -1619,6 +1619,94 @@ static void test_engine_unseen_kills(void)
 	eng_free(&e);
 }
 
+/* Counted kills at the edges a review found: a daemon reading every 30 s (kill window 45 s),
+ * whose counts rise over two reads; a known kill outliving the window of a later, unrelated
+ * one while a rise it explains waits for a read; a cgroup re-created at the same path; on
+ * v1 a parent's own kill beside a child's; and a jump beyond ENG_UNSEEN_MAX of which most
+ * are explained. */
+static void add_cg(struct engine *e, uint64_t cg, const char *path, int version)
+{
+	struct obs add = { .kind = OBS_CGROUP_ADD, .t = 0, .cg = cg };
+
+	snprintf(add.add.path, sizeof(add.add.path), "/sys/fs/cgroup/memory/%s", path);
+	add.add.version = (uint8_t)version;
+	eng_feed(e, &add);
+}
+
+static void victim_in(struct engine *e, double t, uint64_t cg, uint64_t home)
+{
+	struct obs vic = { .kind = OBS_VICTIM, .t = t, .cg = cg };
+
+	vic.victim.pid = 42;
+	vic.victim.task_cgroup = home;
+	eng_feed(e, &vic);
+}
+
+static void count_in(struct engine *e, double t, uint64_t cg, uint64_t kills)
+{
+	struct obs o = oom_count(t, cg, kills);
+
+	eng_feed(e, &o);
+}
+
+static void test_engine_unseen_kills_edges(void)
+{
+	struct engine e;
+	uint64_t cg;
+
+	engine_start(&e, 10);                   /* v2, --interval 30: /x, /x/p, /x/p/c, /x/q */
+	e.p.kill_window = eng_kill_window(30);
+	e.cgroups->version = CG_V2;
+	add_cg(&e, 8, "x/p", CG_V2);
+	add_cg(&e, 9, "x/p/c", CG_V2);
+	add_cg(&e, 10, "x/q", CG_V2);
+	for (cg = 7; cg <= 10; cg++)
+		count_in(&e, 0.5, cg, 0);
+	victim_in(&e, 1, 9, 9);
+	for (cg = 7; cg <= 9; cg++)
+		count_in(&e, 30, cg, 1);
+	victim_in(&e, 40, 9, 9);
+	victim_in(&e, 50, 10, 10);              /* unrelated, and later than the window of 1 */
+	for (cg = 7; cg <= 9; cg++)
+		count_in(&e, 60, cg, 2);
+	count_in(&e, 60, 10, 1);
+	for (cg = 7; cg <= 10; cg++)
+		feed_sample_cg(&e, cg, 61, MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 3, "three kills seen, counted over two reads 30 s apart");
+	eng_free(&e);
+
+	engine_start(&e, 10);                   /* v2: a service re-created at its path */
+	e.cgroups->version = CG_V2;
+	add_cg(&e, 11, "x/s", CG_V2);
+	count_in(&e, 0.5, 11, 0);
+	victim_in(&e, 2, 11, 11);
+	eng_feed(&e, &(struct obs){ .kind = OBS_CGROUP_DEL, .t = 3, .cg = 11 });
+	add_cg(&e, 12, "x/s", CG_V2);
+	count_in(&e, 4, 12, 0);
+	count_in(&e, 10, 12, 1);                /* its kill, the record lost */
+	feed_sample_cg(&e, 12, 11, MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 2, "the kill of the cgroup before is not this one's");
+	eng_free(&e);
+
+	engine_start(&e, 10);                   /* v1: pod 7, container 8 */
+	add_cg(&e, 8, "x/c", CG_V1);
+	count_in(&e, 0.5, 7, 0);
+	count_in(&e, 0.5, 8, 0);
+	victim_in(&e, 10, 7, 8);                /* a container's task, for the pod's limit */
+	count_in(&e, 11, 8, 1);
+	count_in(&e, 11, 7, 1);                 /* v1 counts are each cgroup's own: the pod's */
+	feed_sample(&e, 12, MB, 100 * MB);      /* own task's kill, its record lost */
+	feed_sample_cg(&e, 8, 12, MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 2, "v1: a parent's own kill beside its child's");
+	ASSERT_EQ(got[ngot - 1].pid, 0, "... reported without its victim");
+	for (int i = 0; i < 16; i++)            /* 16 seen, then the count jumps by 18 */
+		victim_in(&e, 20 + 0.01 * i, 7, 7);
+	count_in(&e, 21, 7, 19);
+	feed_sample(&e, 22, MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 2 + 16 + 2, "a jump of 18, 16 seen: the 2 lost reported");
+	eng_free(&e);
+}
+
 /* A kill for a parent's limit (a pod's, a node's), of a task in a watched child far from its
  * own: the kernel side names the parent (the cgroup at its limit). The event is the
  * parent's, with the lead of the parent's forecast, and names the child the victim lived in;
@@ -2174,6 +2262,7 @@ int main(void)
 	RUN(test_engine_top_tasks_are_recent);
 	RUN(test_engine_kill_for_a_parents_limit);
 	RUN(test_engine_unseen_kills);
+	RUN(test_engine_unseen_kills_edges);
 	RUN(test_engine_burst_proved_wrong_clears);
 	RUN(test_leak_in_spells);
 	RUN(test_two_points_after_a_floor_are_no_trend);
