@@ -1492,138 +1492,6 @@ static struct obs oom_count(double t, uint64_t cg, uint64_t kills)
 	return (struct obs){ .kind = OBS_OOM_STATE, .t = t, .cg = cg, .oom = { .oom_kills = kills } };
 }
 
-static void test_engine_unseen_kills(void)
-{
-	struct engine e;
-	struct obs vic = { .kind = OBS_VICTIM, .cg = 7 }, o, add = { .kind = OBS_CGROUP_ADD };
-	double t;
-
-	vic.victim.pid = 42;
-	vic.victim.task_cgroup = 7;
-	snprintf(vic.victim.comm, sizeof(vic.victim.comm), "leak");
-	engine_start(&e, 10);
-	o = oom_count(0.5, 7, 3);               /* three kills before the watch */
-	eng_feed(&e, &o);
-	for (t = 1; t < 90; t += 0.5)
-		feed_sample(&e, t, 10 * MB + MB * t, 100 * MB);
-	ASSERT_EQ(count(EV_OOM_KILL), 0, "the kills before the watch are not reported");
-	ASSERT_EQ(count(EV_FORECAST), 1, "the forecast");
-	o = oom_count(90.2, 7, 4);              /* a kill whose victim is not seen */
-	eng_feed(&e, &o);
-	feed_sample(&e, 90.5, 5 * MB, 100 * MB);
-	ASSERT_EQ(count(EV_OOM_KILL), 0, "not before its victim has had ENG_VICTIM_WAIT");
-	feed_sample(&e, 91, 5 * MB, 100 * MB);
-	ASSERT_EQ(count(EV_OOM_KILL), 1, "reported at the next sample after the wait");
-	ASSERT_EQ(got[ngot - 1].pid, 0, "without a pid");
-	ASSERT_TRUE(got[ngot - 1].reason && strstr(got[ngot - 1].reason, "oom_control"),
-		    "the reason names the counter");
-	ASSERT_NEAR(got[ngot - 1].time, 90.2, 1e-9, "at the time the count showed it");
-	ASSERT_NEAR(got[ngot - 1].lead_seconds, 10, 1.1, "the forecast's lead");
-	feed_sample(&e, 92, 5 * MB, 100 * MB);
-	ASSERT_EQ(count(EV_OOM_KILL), 1, "reported once");
-
-	vic.t = 100;                            /* the victim's record before the count */
-	eng_feed(&e, &vic);
-	o = oom_count(100.3, 7, 5);
-	eng_feed(&e, &o);
-	o = oom_count(101.5, 7, 6);             /* the count before the victim's record */
-	eng_feed(&e, &o);
-	vic.t = 101.7;
-	eng_feed(&e, &vic);
-	feed_sample(&e, 103, 5 * MB, 100 * MB);
-	ASSERT_EQ(count(EV_OOM_KILL), 3, "two kills seen, none counted twice");
-	o = oom_count(104, 7, 9);               /* a jump of three, none seen */
-	eng_feed(&e, &o);
-	feed_sample(&e, 105, 5 * MB, 100 * MB);
-	ASSERT_EQ(count(EV_OOM_KILL), 6, "each kill of a jump reported");
-	ASSERT_TRUE(isnan(got[ngot - 1].lead_seconds), "a kill after a kill: no forecast since");
-	eng_free(&e);
-
-	/* v2, whose counts are hierarchical: a pod (7) and two containers (8, 9) watched */
-	engine_start(&e, 10);
-	e.cgroups->version = CG_V2;
-	add.add.version = CG_V2;
-	add.cg = 8;
-	snprintf(add.add.path, sizeof(add.add.path), "/sys/fs/cgroup/memory/x/c");
-	eng_feed(&e, &add);
-	add.cg = 9;
-	snprintf(add.add.path, sizeof(add.add.path), "/sys/fs/cgroup/memory/x/d");
-	eng_feed(&e, &add);
-	for (uint64_t cg = 7; cg <= 9; cg++) {
-		o = oom_count(0.5, cg, 0);
-		eng_feed(&e, &o);
-	}
-	vic.t = 10;                             /* for the pod's limit, of a task in 8 */
-	vic.victim.task_cgroup = 8;
-	eng_feed(&e, &vic);
-	o = oom_count(10.5, 8, 1);
-	eng_feed(&e, &o);
-	o = oom_count(10.6, 7, 1);
-	eng_feed(&e, &o);
-	feed_sample(&e, 12, 5 * MB, 100 * MB);
-	feed_sample_cg(&e, 8, 12, MB, 100 * MB);
-	ASSERT_EQ(count(EV_OOM_KILL), 1, "v2: a kill seen, counted in the container and the pod");
-	o = oom_count(30, 7, 2);                /* a kill in 8 whose record was lost, the pod */
-	eng_feed(&e, &o);                       /* read first */
-	o = oom_count(30.3, 8, 2);
-	eng_feed(&e, &o);
-	feed_sample(&e, 31, 5 * MB, 100 * MB);
-	feed_sample_cg(&e, 8, 31, MB, 100 * MB);
-	ASSERT_EQ(count(EV_OOM_KILL), 2, "a lost one reported once, not in both counts");
-	ASSERT_EQ(got[ngot - 1].pid, 0, "without its victim");
-	vic.t = 40;                             /* the victim's own cgroup not known */
-	vic.victim.task_cgroup = 0;
-	eng_feed(&e, &vic);
-	o = oom_count(48, 8, 3);
-	eng_feed(&e, &o);
-	o = oom_count(48.2, 7, 3);
-	eng_feed(&e, &o);
-	feed_sample(&e, 49, 5 * MB, 100 * MB);
-	feed_sample_cg(&e, 8, 49, MB, 100 * MB);
-	ASSERT_EQ(count(EV_OOM_KILL), 3, "a victim of no known cgroup explains the rises below");
-	o = oom_count(60, 8, 4);                /* two lost kills, in 8 and in 9 */
-	eng_feed(&e, &o);
-	o = oom_count(60.1, 9, 1);
-	eng_feed(&e, &o);
-	o = oom_count(60.2, 7, 5);
-	eng_feed(&e, &o);
-	for (uint64_t cg = 7; cg <= 9; cg++)
-		feed_sample_cg(&e, cg, 61, MB, 100 * MB);
-	ASSERT_EQ(count(EV_OOM_KILL), 5, "two kills in sibling containers: two reports");
-	vic.t = 80;                             /* a rise beyond the kill window of a victim */
-	eng_feed(&e, &vic);
-	o = oom_count(100, 8, 5);
-	eng_feed(&e, &o);
-	feed_sample_cg(&e, 8, 101, MB, 100 * MB);
-	ASSERT_EQ(count(EV_OOM_KILL), 7, "a rise 20 s after a victim is a kill of its own");
-	o = oom_count(100, 8, 5);               /* the same state again (a rotated record) */
-	eng_feed(&e, &o);
-	feed_sample_cg(&e, 8, 102, MB, 100 * MB);
-	ASSERT_EQ(count(EV_OOM_KILL), 7, "a state said again is no news");
-	e.cgroups->next->version = CG_V1;       /* 8 as v1, for under_oom */
-	o = (struct obs){ .kind = OBS_OOM_STATE, .t = 110, .cg = 8,
-			  .oom = { .under_oom = 1, .oom_kills = 5 } };
-	eng_feed(&e, &o);                       /* a stall ... */
-	ASSERT_EQ(count(EV_STALL), 1, "the stall");
-	vic.t = 111;
-	vic.cg = vic.victim.task_cgroup = 8;
-	eng_feed(&e, &vic);                     /* ... a kill ends it, and before the next read */
-	o.t = 112;                              /* the record rotates: the state said again */
-	eng_feed(&e, &o);
-	ASSERT_EQ(count(EV_OOM_KILL), 8, "the kill after the stall");
-	ASSERT_EQ(count(EV_STALL), 1, "a state said again starts no second stall");
-	o = oom_count(120, 9, 2);               /* a rise, and the cgroup gone before the wait */
-	eng_feed(&e, &o);
-	eng_feed(&e, &(struct obs){ .kind = OBS_CGROUP_DEL, .t = 120.1, .cg = 9 });
-	ASSERT_EQ(count(EV_OOM_KILL), 9, "a rise read before the cgroup went is reported");
-	eng_free(&e);
-}
-
-/* Counted kills at the edges a review found: a daemon reading every 30 s (kill window 45 s),
- * whose counts rise over two reads; a known kill outliving the window of a later, unrelated
- * one while a rise it explains waits for a read; a cgroup re-created at the same path; on
- * v1 a parent's own kill beside a child's; and a jump beyond ENG_UNSEEN_MAX of which most
- * are explained. */
 static void add_cg(struct engine *e, uint64_t cg, const char *path, int version)
 {
 	struct obs add = { .kind = OBS_CGROUP_ADD, .t = 0, .cg = cg };
@@ -1649,6 +1517,120 @@ static void count_in(struct engine *e, double t, uint64_t cg, uint64_t kills)
 	eng_feed(e, &o);
 }
 
+static void test_engine_unseen_kills(void)
+{
+	struct engine e;
+	struct obs vic = { .kind = OBS_VICTIM, .cg = 7 }, o, add = { .kind = OBS_CGROUP_ADD };
+	double t;
+
+	vic.victim.pid = 42;
+	vic.victim.task_cgroup = 7;
+	snprintf(vic.victim.comm, sizeof(vic.victim.comm), "leak");
+	engine_start(&e, 10);
+	count_in(&e, 0.5, 7, 3);                /* three kills before the watch */
+	for (t = 1; t < 90; t += 0.5)
+		feed_sample(&e, t, 10 * MB + MB * t, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 0, "the kills before the watch are not reported");
+	ASSERT_EQ(count(EV_FORECAST), 1, "the forecast");
+	count_in(&e, 90.2, 7, 4);               /* a kill whose victim is not seen */
+	feed_sample(&e, 90.5, 5 * MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 0, "not before its victim has had ENG_VICTIM_WAIT");
+	feed_sample(&e, 91, 5 * MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 1, "reported at the next sample after the wait");
+	ASSERT_EQ(got[ngot - 1].pid, 0, "without a pid");
+	ASSERT_TRUE(got[ngot - 1].reason && strstr(got[ngot - 1].reason, "oom_control"),
+		    "the reason names the counter");
+	ASSERT_NEAR(got[ngot - 1].time, 90.2, 1e-9, "at the time the count showed it");
+	ASSERT_NEAR(got[ngot - 1].lead_seconds, 10, 1.1, "the forecast's lead");
+	feed_sample(&e, 92, 5 * MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 1, "reported once");
+
+	vic.t = 100;                            /* the victim's record before the count */
+	eng_feed(&e, &vic);
+	count_in(&e, 100.3, 7, 5);
+	count_in(&e, 101.5, 7, 6);              /* the count before the victim's record */
+	vic.t = 101.7;
+	eng_feed(&e, &vic);
+	feed_sample(&e, 103, 5 * MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 3, "two kills seen, none counted twice");
+	count_in(&e, 104, 7, 9);                /* a jump of three, none seen */
+	feed_sample(&e, 105, 5 * MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 6, "each kill of a jump reported");
+	ASSERT_TRUE(isnan(got[ngot - 1].lead_seconds), "a kill after a kill: no forecast since");
+	eng_free(&e);
+
+	/* v2, whose counts are hierarchical: a pod (7) and two containers (8, 9) watched */
+	engine_start(&e, 10);
+	e.cgroups->version = CG_V2;
+	add.add.version = CG_V2;
+	add.cg = 8;
+	snprintf(add.add.path, sizeof(add.add.path), "/sys/fs/cgroup/memory/x/c");
+	eng_feed(&e, &add);
+	add.cg = 9;
+	snprintf(add.add.path, sizeof(add.add.path), "/sys/fs/cgroup/memory/x/d");
+	eng_feed(&e, &add);
+	for (uint64_t cg = 7; cg <= 9; cg++) {
+		count_in(&e, 0.5, cg, 0);
+	}
+	vic.t = 10;                             /* for the pod's limit, of a task in 8 */
+	vic.victim.task_cgroup = 8;
+	eng_feed(&e, &vic);
+	count_in(&e, 10.5, 8, 1);
+	count_in(&e, 10.6, 7, 1);
+	feed_sample(&e, 12, 5 * MB, 100 * MB);
+	feed_sample_cg(&e, 8, 12, MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 1, "v2: a kill seen, counted in the container and the pod");
+	count_in(&e, 30, 7, 2);                 /* a kill in 8 whose record was lost, the pod read first */
+	count_in(&e, 30.3, 8, 2);
+	feed_sample(&e, 31, 5 * MB, 100 * MB);
+	feed_sample_cg(&e, 8, 31, MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 2, "a lost one reported once, not in both counts");
+	ASSERT_EQ(got[ngot - 1].pid, 0, "without its victim");
+	vic.t = 40;                             /* the victim's own cgroup not known */
+	vic.victim.task_cgroup = 0;
+	eng_feed(&e, &vic);
+	count_in(&e, 48, 8, 3);
+	count_in(&e, 48.2, 7, 3);
+	feed_sample(&e, 49, 5 * MB, 100 * MB);
+	feed_sample_cg(&e, 8, 49, MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 3, "a victim of no known cgroup explains the rises below");
+	count_in(&e, 60, 8, 4);                 /* two lost kills, in 8 and in 9 */
+	count_in(&e, 60.1, 9, 1);
+	count_in(&e, 60.2, 7, 5);
+	for (uint64_t cg = 7; cg <= 9; cg++)
+		feed_sample_cg(&e, cg, 61, MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 5, "two kills in sibling containers: two reports");
+	vic.t = 80;                             /* a rise beyond the kill window of a victim */
+	eng_feed(&e, &vic);
+	count_in(&e, 100, 8, 5);
+	feed_sample_cg(&e, 8, 101, MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 7, "a rise 20 s after a victim is a kill of its own");
+	count_in(&e, 100, 8, 5);                /* the same state again (a rotated record) */
+	feed_sample_cg(&e, 8, 102, MB, 100 * MB);
+	ASSERT_EQ(count(EV_OOM_KILL), 7, "a state said again is no news");
+	e.cgroups->next->version = CG_V1;       /* 8 as v1, for under_oom */
+	o = (struct obs){ .kind = OBS_OOM_STATE, .t = 110, .cg = 8,
+			  .oom = { .under_oom = 1, .oom_kills = 5 } };
+	eng_feed(&e, &o);                       /* a stall ... */
+	ASSERT_EQ(count(EV_STALL), 1, "the stall");
+	vic.t = 111;
+	vic.cg = vic.victim.task_cgroup = 8;
+	eng_feed(&e, &vic);                     /* ... a kill ends it, and before the next read */
+	o.t = 112;                              /* the record rotates: the state said again */
+	eng_feed(&e, &o);
+	ASSERT_EQ(count(EV_OOM_KILL), 8, "the kill after the stall");
+	ASSERT_EQ(count(EV_STALL), 1, "a state said again starts no second stall");
+	count_in(&e, 120, 9, 2);                /* a rise, and the cgroup gone before the wait */
+	eng_feed(&e, &(struct obs){ .kind = OBS_CGROUP_DEL, .t = 120.1, .cg = 9 });
+	ASSERT_EQ(count(EV_OOM_KILL), 9, "a rise read before the cgroup went is reported");
+	eng_free(&e);
+}
+
+/* Counted kills at the edges a review found: a daemon reading every 30 s (kill window 45 s),
+ * whose counts rise over two reads; a known kill outliving the window of a later, unrelated
+ * one while a rise it explains waits for a read; a cgroup re-created at the same path; on
+ * v1 a parent's own kill beside a child's; and a jump beyond ENG_UNSEEN_MAX of which most
+ * are explained. */
 static void test_engine_unseen_kills_edges(void)
 {
 	struct engine e;
