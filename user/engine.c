@@ -12,9 +12,6 @@
  * the ring buffer, a poll at most behind the count) before it is reported without one */
 #define ENG_VICTIM_WAIT 0.5
 #define ENG_UNSEEN_MAX 16       /* kills reported from one jump of the count, at most */
-/* seconds between a kill and the rise of a count it explains, where the daemon does not say
- * (eng_params.kill_window): as eng_kill_window at the default interval */
-#define ENG_KILL_WINDOW (1.5 * ENG_QUIET_POLL)
 
 void eng_init(struct engine *e, const struct eng_params *p, eng_emit_fn emit, void *arg)
 {
@@ -412,7 +409,8 @@ double eng_kill_window(double interval)
 
 static double kill_window(const struct engine *e)
 {
-	return e->p.kill_window > 0 ? e->p.kill_window : ENG_KILL_WINDOW;
+	/* where the daemon does not say: as at an interval under the quiet cgroups' reads */
+	return e->p.kill_window > 0 ? e->p.kill_window : eng_kill_window(0);
 }
 
 static void kill_known(struct engine *e, double t, const struct eng_cgroup *at, int reported)
@@ -505,21 +503,15 @@ static void unseen_kills(struct engine *e, struct eng_cgroup *c, double now, int
 	uint64_t n, i, lost = 0;
 
 	if (!c->have_oom || c->oom.oom_kills <= c->kills_counted) {
-		c->unseen_kill_t = NAN;
+		c->unseen_kill_t = c->unseen_rise_t = NAN;
 		return;
 	}
-	/* the wait starts again while the count goes on rising (a storm's victims come as
-	 * its count does); the rise is matched from the first read that showed it */
-	if (isnan(c->unseen_kill_t)) {
+	/* the rise is matched from the first read that showed it; the wait counts from the
+	 * last (on_oom_state), as a storm's victims come while its count goes on rising */
+	if (isnan(c->unseen_kill_t))
 		c->unseen_kill_t = now;
-		c->kills_pending = c->oom.oom_kills;
-	}
-	if (c->oom.oom_kills != c->kills_pending) {
+	if (isnan(c->unseen_rise_t))
 		c->unseen_rise_t = now;
-		c->kills_pending = c->oom.oom_kills;
-	} else if (isnan(c->unseen_rise_t)) {
-		c->unseen_rise_t = now;
-	}
 	if (now - c->unseen_rise_t < ENG_VICTIM_WAIT && !now_or_never)
 		return;
 	n = c->oom.oom_kills - c->kills_counted;
@@ -565,6 +557,8 @@ static void on_oom_state(struct engine *e, const struct obs *o)
 		c->kills_counted = o->oom.oom_kills;
 	else if (same_oom_state(&c->oom, &o->oom))
 		return;         /* said again (a rotated record starts with it): nothing new */
+	else if (o->oom.oom_kills != c->oom.oom_kills)
+		c->unseen_rise_t = o->t;        /* the count rose: a waiting rise waits anew */
 	c->oom = o->oom;
 	c->have_oom = 1;
 	unseen_kills(e, c, o->t, 0);

@@ -134,7 +134,7 @@ struct eng_params {
 	struct fc_params fc;
 	double stall_after;     /* seconds under_oom before `stall` (v1), 0 = at once */
 	/* seconds within which a kill explains the rise of a kill count: at least the
-	 * daemon's slowest re-read of a cgroup's files (0: ENG_KILL_WINDOW) */
+	 * daemon's slowest re-read of a cgroup's files (0: that of the default --interval) */
 	double kill_window;
 };
 
@@ -176,7 +176,6 @@ struct eng_cgroup {
 	 * (its hook missing or refused, its record lost) is still reported, ENG_VICTIM_WAIT
 	 * after the count showed it. */
 	uint64_t kills_counted;
-	uint64_t kills_pending;         /* the count as last read while a rise waits */
 	double unseen_kill_t;           /* the first read that showed the rise */
 	double unseen_rise_t;           /* the last read that saw the count rise */
 	uint64_t forecasts, kills, stalls, reclaims;

@@ -710,7 +710,6 @@ static void cg_track(struct rec_writer *w, const struct obs *o)
 static int reannounce(struct rec_writer *w, const struct rec_cg *c, double t)
 {
 	struct obs o = { .kind = OBS_CGROUP_ADD, .t = c->t, .cg = c->cg };
-
 	int err;
 
 	o.add.version = c->version;
