@@ -1517,10 +1517,17 @@ static void count_in(struct engine *e, double t, uint64_t cg, uint64_t kills)
 	eng_feed(e, &o);
 }
 
+/* A poll's sample (1 MB of 100) of each cgroup from..to: the kill counts' waits end on them */
+static void samples_in(struct engine *e, double t, uint64_t from, uint64_t to)
+{
+	for (uint64_t cg = from; cg <= to; cg++)
+		feed_sample_cg(e, cg, t, MB, 100 * MB);
+}
+
 static void test_engine_unseen_kills(void)
 {
 	struct engine e;
-	struct obs vic = { .kind = OBS_VICTIM, .cg = 7 }, o, add = { .kind = OBS_CGROUP_ADD };
+	struct obs vic = { .kind = OBS_VICTIM, .cg = 7 }, o;
 	double t;
 
 	vic.victim.pid = 42;
@@ -1562,60 +1569,43 @@ static void test_engine_unseen_kills(void)
 	/* v2, whose counts are hierarchical: a pod (7) and two containers (8, 9) watched */
 	engine_start(&e, 10);
 	e.cgroups->version = CG_V2;
-	add.add.version = CG_V2;
-	add.cg = 8;
-	snprintf(add.add.path, sizeof(add.add.path), "/sys/fs/cgroup/memory/x/c");
-	eng_feed(&e, &add);
-	add.cg = 9;
-	snprintf(add.add.path, sizeof(add.add.path), "/sys/fs/cgroup/memory/x/d");
-	eng_feed(&e, &add);
-	for (uint64_t cg = 7; cg <= 9; cg++) {
+	add_cg(&e, 8, "x/c", CG_V2);
+	add_cg(&e, 9, "x/d", CG_V2);
+	for (uint64_t cg = 7; cg <= 9; cg++)
 		count_in(&e, 0.5, cg, 0);
-	}
-	vic.t = 10;                             /* for the pod's limit, of a task in 8 */
-	vic.victim.task_cgroup = 8;
-	eng_feed(&e, &vic);
+	victim_in(&e, 10, 7, 8);                /* for the pod's limit, of a task in 8 */
 	count_in(&e, 10.5, 8, 1);
 	count_in(&e, 10.6, 7, 1);
-	feed_sample(&e, 12, 5 * MB, 100 * MB);
-	feed_sample_cg(&e, 8, 12, MB, 100 * MB);
+	samples_in(&e, 12, 7, 8);
 	ASSERT_EQ(count(EV_OOM_KILL), 1, "v2: a kill seen, counted in the container and the pod");
 	count_in(&e, 30, 7, 2);                 /* a kill in 8 whose record was lost, the pod read first */
 	count_in(&e, 30.3, 8, 2);
-	feed_sample(&e, 31, 5 * MB, 100 * MB);
-	feed_sample_cg(&e, 8, 31, MB, 100 * MB);
+	samples_in(&e, 31, 7, 8);
 	ASSERT_EQ(count(EV_OOM_KILL), 2, "a lost one reported once, not in both counts");
 	ASSERT_EQ(got[ngot - 1].pid, 0, "without its victim");
-	vic.t = 40;                             /* the victim's own cgroup not known */
-	vic.victim.task_cgroup = 0;
-	eng_feed(&e, &vic);
+	victim_in(&e, 40, 7, 0);                /* the victim's own cgroup not known */
 	count_in(&e, 48, 8, 3);
 	count_in(&e, 48.2, 7, 3);
-	feed_sample(&e, 49, 5 * MB, 100 * MB);
-	feed_sample_cg(&e, 8, 49, MB, 100 * MB);
+	samples_in(&e, 49, 7, 8);
 	ASSERT_EQ(count(EV_OOM_KILL), 3, "a victim of no known cgroup explains the rises below");
 	count_in(&e, 60, 8, 4);                 /* two lost kills, in 8 and in 9 */
 	count_in(&e, 60.1, 9, 1);
 	count_in(&e, 60.2, 7, 5);
-	for (uint64_t cg = 7; cg <= 9; cg++)
-		feed_sample_cg(&e, cg, 61, MB, 100 * MB);
+	samples_in(&e, 61, 7, 9);
 	ASSERT_EQ(count(EV_OOM_KILL), 5, "two kills in sibling containers: two reports");
-	vic.t = 80;                             /* a rise beyond the kill window of a victim */
-	eng_feed(&e, &vic);
+	victim_in(&e, 80, 7, 0);                /* a rise beyond the kill window of a victim */
 	count_in(&e, 100, 8, 5);
-	feed_sample_cg(&e, 8, 101, MB, 100 * MB);
+	samples_in(&e, 101, 8, 8);
 	ASSERT_EQ(count(EV_OOM_KILL), 7, "a rise 20 s after a victim is a kill of its own");
 	count_in(&e, 100, 8, 5);                /* the same state again (a rotated record) */
-	feed_sample_cg(&e, 8, 102, MB, 100 * MB);
+	samples_in(&e, 102, 8, 8);
 	ASSERT_EQ(count(EV_OOM_KILL), 7, "a state said again is no news");
 	e.cgroups->next->version = CG_V1;       /* 8 as v1, for under_oom */
 	o = (struct obs){ .kind = OBS_OOM_STATE, .t = 110, .cg = 8,
 			  .oom = { .under_oom = 1, .oom_kills = 5 } };
 	eng_feed(&e, &o);                       /* a stall ... */
 	ASSERT_EQ(count(EV_STALL), 1, "the stall");
-	vic.t = 111;
-	vic.cg = vic.victim.task_cgroup = 8;
-	eng_feed(&e, &vic);                     /* ... a kill ends it, and before the next read */
+	victim_in(&e, 111, 8, 8);               /* ... a kill ends it, and before the next read */
 	o.t = 112;                              /* the record rotates: the state said again */
 	eng_feed(&e, &o);
 	ASSERT_EQ(count(EV_OOM_KILL), 8, "the kill after the stall");
@@ -1652,8 +1642,7 @@ static void test_engine_unseen_kills_edges(void)
 	for (cg = 7; cg <= 9; cg++)
 		count_in(&e, 60, cg, 2);
 	count_in(&e, 60, 10, 1);
-	for (cg = 7; cg <= 10; cg++)
-		feed_sample_cg(&e, cg, 61, MB, 100 * MB);
+	samples_in(&e, 61, 7, 10);
 	ASSERT_EQ(count(EV_OOM_KILL), 3, "three kills seen, counted over two reads 30 s apart");
 	eng_free(&e);
 
@@ -1666,7 +1655,7 @@ static void test_engine_unseen_kills_edges(void)
 	add_cg(&e, 12, "x/s", CG_V2);
 	count_in(&e, 4, 12, 0);
 	count_in(&e, 10, 12, 1);                /* its kill, the record lost */
-	feed_sample_cg(&e, 12, 11, MB, 100 * MB);
+	samples_in(&e, 11, 12, 12);
 	ASSERT_EQ(count(EV_OOM_KILL), 2, "the kill of the cgroup before is not this one's");
 	eng_free(&e);
 
@@ -1677,8 +1666,7 @@ static void test_engine_unseen_kills_edges(void)
 	victim_in(&e, 10, 7, 8);                /* a container's task, for the pod's limit */
 	count_in(&e, 11, 8, 1);
 	count_in(&e, 11, 7, 1);                 /* v1 counts are each cgroup's own: the pod's */
-	feed_sample(&e, 12, MB, 100 * MB);      /* own task's kill, its record lost */
-	feed_sample_cg(&e, 8, 12, MB, 100 * MB);
+	samples_in(&e, 12, 7, 8);               /* own task's kill, its record lost */
 	ASSERT_EQ(count(EV_OOM_KILL), 2, "v1: a parent's own kill beside its child's");
 	ASSERT_EQ(got[ngot - 1].pid, 0, "... reported without its victim");
 	for (int i = 0; i < 16; i++)            /* 16 seen, then the count jumps by 18 */
